@@ -1,0 +1,52 @@
+# Two commands matter: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The stamp names the inputs of an install, so editing either reinstalls.
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: run test check lint typecheck unit integration e2e bench-bridge clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=23"
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(STAMP_DEV): $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e ".[dev]"
+	touch $@ $(STAMP_RUN)
+
+## run: set up and start the server on its embedded defaults (migrates on start)
+run: $(STAMP_RUN)
+	$(BIN)/accord serve
+
+## test: set up, lint, type-check and run the whole suite
+test: $(STAMP_DEV) lint typecheck
+	$(BIN)/python -m pytest
+
+check: test
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy accord
+
+unit: $(STAMP_DEV)
+	$(BIN)/python -m pytest tests/unit
+
+integration: $(STAMP_DEV)
+	$(BIN)/python -m pytest tests/integration
+
+## bench-bridge: trio -> asyncpg crossing cost, both bridges (see docs/decisions)
+bench-bridge: $(STAMP_DEV)
+	$(BIN)/python loadtest/bench_bridge.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
