@@ -1,0 +1,65 @@
+"""The ``accord`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from accord.adapters.postgres.migrations import MigrationError
+from accord.config import ConfigError, add_options, load_settings
+from accord.runner import configure_logging, run_migrate, run_serve
+
+SERVE_OPTIONS = (
+    "host",
+    "api_port",
+    "gateway_port",
+    "data_dir",
+    "database_url",
+    "redis_url",
+    "worker_id",
+    "pool_size",
+    "migrate",
+)
+MIGRATE_OPTIONS = ("data_dir", "database_url")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accord", description="Accord: a Discord-compatible chat server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the REST API and gateway in one process",
+        description="Run Accord in one process. With no DATABASE_URL an embedded "
+        "PostgreSQL is started in the data dir and migrated.",
+    )
+    add_options(serve, SERVE_OPTIONS)
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply pending database migrations",
+        description="Apply pending migrations in order, each in its own transaction.",
+    )
+    add_options(migrate, MIGRATE_OPTIONS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging()
+    try:
+        settings = load_settings(args)
+        if args.command == "serve":
+            run_serve(settings)
+        elif args.command == "migrate":
+            applied = run_migrate(settings)
+            print("\n".join(f"applied {name}" for name in applied) or "nothing to apply")
+    except (ConfigError, MigrationError) as exc:
+        print(f"accord: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

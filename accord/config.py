@@ -1,0 +1,159 @@
+"""Settings from command-line flags, ``ACCORD_*`` environment variables and defaults.
+
+Precedence: a flag given on the command line, then the environment, then the
+default. Every setting is listed in the README with its flag and variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accord.core.snowflake import MAX_WORKER_ID
+
+
+class ConfigError(Exception):
+    """A setting has a value Accord cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting: its flag, its environment variable, its default and parser."""
+
+    name: str
+    flag: str
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError(f"port out of range: {value}")
+    return value
+
+
+def _worker_id(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_WORKER_ID:
+        raise ValueError(f"worker id must be within 0..{MAX_WORKER_ID}")
+    return value
+
+
+def _optional(text: str) -> str | None:
+    return text or None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("host", "--host", "ACCORD_HOST", "127.0.0.1", str, "address to listen on"),
+    Option("api_port", "--api-port", "ACCORD_API_PORT", 8080, _port, "REST API port (0: any)"),
+    Option(
+        "gateway_port",
+        "--gateway-port",
+        "ACCORD_GATEWAY_PORT",
+        8081,
+        _port,
+        "gateway WebSocket port (0: any)",
+    ),
+    Option(
+        "data_dir",
+        "--data-dir",
+        "ACCORD_DATA_DIR",
+        Path("./.accord"),
+        Path,
+        "directory for the embedded database and other local state",
+    ),
+    Option(
+        "database_url",
+        "--database-url",
+        "DATABASE_URL",
+        None,
+        _optional,
+        "PostgreSQL URL; unset: an embedded PostgreSQL in the data dir",
+    ),
+    Option(
+        "redis_url",
+        "--redis-url",
+        "REDIS_URL",
+        None,
+        _optional,
+        "Redis URL for multi-process deployments; unset: in-process state",
+    ),
+    Option(
+        "worker_id",
+        "--worker-id",
+        "ACCORD_WORKER_ID",
+        0,
+        _worker_id,
+        "snowflake worker id, 0-1023, distinct per process",
+    ),
+    Option(
+        "pool_size",
+        "--pool-size",
+        "ACCORD_POOL_SIZE",
+        10,
+        int,
+        "PostgreSQL connections per process",
+    ),
+    Option(
+        "migrate",
+        "--migrate",
+        "ACCORD_MIGRATE",
+        True,
+        lambda t: t.lower() in ("1", "true", "yes"),
+        "apply pending migrations at start (1/0)",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    api_port: int = 8080
+    gateway_port: int = 8081
+    data_dir: Path = Path("./.accord")
+    database_url: str | None = None
+    redis_url: str | None = None
+    worker_id: int = 0
+    pool_size: int = 10
+    migrate: bool = True
+
+
+def add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    """Add the flags of the named options; unset flags stay None so env can apply."""
+    for option in OPTIONS:
+        if option.name in names:
+            parser.add_argument(
+                option.flag,
+                dest=option.name,
+                default=None,
+                metavar=option.name.upper(),
+                help=f"{option.help} [env {option.env}; default {option.default}]",
+            )
+
+
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Settings:
+    """Resolve every option from flags, then environment, then defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        raw = getattr(args, option.name, None)
+        source = option.flag
+        if raw is None and option.env in environ:
+            raw, source = environ[option.env], option.env
+        if raw is None:
+            values[option.name] = option.default
+            continue
+        try:
+            values[option.name] = option.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{source}={raw!r}: {exc}") from None
+    if values["pool_size"] < 1:
+        raise ConfigError("pool size must be at least 1")
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""The REST surface: a Quart-Trio app served by Hypercorn."""

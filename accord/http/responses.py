@@ -1,0 +1,20 @@
+"""JSON responses as Discord clients expect them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from quart import Response
+
+# discord.py rejects any parameter after the media type (such as "; charset=utf-8").
+JSON_CONTENT_TYPE = "application/json"
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status=status,
+        headers=headers,
+        content_type=JSON_CONTENT_TYPE,
+    )
