@@ -31,23 +31,30 @@ MAX_SNOWFLAKE = (1 << 63) - 1  # ids live in a signed BIGINT column
 def parse_snowflake(value: object, field: str = "id") -> Snowflake:
     """Read an id given as a decimal string or an int; anything else is a ValidationError."""
     if isinstance(value, bool):  # bool is an int subclass; True is not an id
-        raise ValidationError.single(
-            field, "NUMBER_TYPE_COERCE", f"Value '{value}' is not snowflake."
-        )
+        raise _not_snowflake(value, field)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
         number = int(value)
     else:
-        shown = str(value)[:32]
-        raise ValidationError.single(
-            field, "NUMBER_TYPE_COERCE", f"Value '{shown}' is not snowflake."
-        )
+        raise _not_snowflake(value, field)
     if not 0 <= number <= MAX_SNOWFLAKE:
-        raise ValidationError.single(
-            field, "NUMBER_TYPE_COERCE", f"Value '{number}' is not snowflake."
-        )
+        raise _not_snowflake(value, field)
     return Snowflake(number)
+
+
+def _not_snowflake(value: object, field: str) -> ValidationError:
+    # Echo only short scalars: str() of an int past 4300 digits (or of a list
+    # holding one) raises ValueError, and a huge input has no place in a message.
+    if isinstance(value, str):
+        shown = value[:32]
+    elif isinstance(value, int) and value.bit_length() > 128:
+        shown = "a very large integer"
+    elif isinstance(value, int | float) or value is None:
+        shown = str(value)
+    else:
+        shown = type(value).__name__
+    return ValidationError.single(field, "NUMBER_TYPE_COERCE", f"Value '{shown}' is not snowflake.")
 
 
 def snowflake_timestamp_ms(snowflake: int) -> int:

@@ -50,8 +50,17 @@ def _length(value: str, field: str, low: int, high: int) -> str:
 
 
 def _no_controls(value: str, field: str) -> str:
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+    # Names and nicknames are one-line labels, so newline and tab are refused
+    # too: with them a name can pose as several lines in a client's list.
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValidationError.single(field, "STRING_TYPE_INVALID", "Contains control characters.")
+    return value
+
+
+def _no_nul(value: str, field: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here instead of failing on insert.
+    if "\x00" in value:
+        raise ValidationError.single(field, "STRING_TYPE_INVALID", "Contains a NUL character.")
     return value
 
 
@@ -89,13 +98,13 @@ def validate_content(value: object, field: str = "content") -> str:
     text = _require_str(value, field)
     if not text.strip():
         raise ValidationError.single(field, "BASE_TYPE_REQUIRED", "Cannot send an empty message.")
-    return _length(text, field, CONTENT_MIN, CONTENT_MAX)
+    return _no_nul(_length(text, field, CONTENT_MIN, CONTENT_MAX), field)
 
 
 def validate_topic(value: object, field: str = "topic") -> str | None:
     if value is None:
         return None
-    return _length(_require_str(value, field), field, 0, TOPIC_MAX) or None
+    return _no_nul(_length(_require_str(value, field), field, 0, TOPIC_MAX), field) or None
 
 
 def validate_nick(value: object, field: str = "nick") -> str | None:
@@ -120,13 +129,14 @@ def validate_global_name(value: object, field: str = "global_name") -> str | Non
 def validate_description(value: object, field: str = "description") -> str | None:
     if value is None:
         return None
-    return _length(_require_str(value, field), field, 0, DESCRIPTION_MAX) or None
+    text = _length(_require_str(value, field), field, 0, DESCRIPTION_MAX)
+    return _no_nul(text, field) or None
 
 
 def validate_reason(value: object, field: str = "reason") -> str | None:
     if value is None:
         return None
-    return _length(_require_str(value, field), field, 0, REASON_MAX) or None
+    return _no_nul(_length(_require_str(value, field), field, 0, REASON_MAX), field) or None
 
 
 def validate_int(value: object, field: str, low: int, high: int) -> int:
@@ -156,7 +166,7 @@ def validate_nonce(value: object, field: str = "nonce") -> str | int | None:
             raise ValidationError.single(field, "NUMBER_TYPE_COERCE", "Nonce out of range.")
         return value
     text = _require_str(value, field)
-    return _length(text, field, 0, NONCE_MAX)
+    return _no_nul(_length(text, field, 0, NONCE_MAX), field)
 
 
 def validate_bool(value: object, field: str) -> bool:

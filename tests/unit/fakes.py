@@ -1,0 +1,35 @@
+"""Fakes of core ports for unit tests: deterministic, no I/O, no sleeping."""
+
+from __future__ import annotations
+
+
+class FakeClock:
+    """A clock that moves only when told to, or by ``step_ms`` on each ``pause()``.
+
+    ``pause()`` is where a real clock would yield while waiting for the next
+    millisecond; here it advances time so a waiting caller makes progress.
+    """
+
+    def __init__(self, now_ms: int, *, step_ms: int = 1) -> None:
+        self._now_ms = now_ms
+        self._monotonic = 0.0
+        self.step_ms = step_ms
+        self.pauses = 0
+
+    def now_ms(self) -> int:
+        return self._now_ms
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def pause(self) -> None:
+        self.pauses += 1
+        self.advance(self.step_ms)
+
+    def advance(self, ms: int) -> None:
+        """Move wall time by ``ms`` (negative steps it back); monotonic only moves forward."""
+        self._now_ms += ms
+        self._monotonic += max(ms, 0) / 1000
+
+    def set(self, now_ms: int) -> None:
+        self._now_ms = now_ms
