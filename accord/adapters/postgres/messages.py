@@ -1,13 +1,224 @@
-"""PostgreSQL repositories (being written)."""
+"""PostgreSQL messages: send (with nonce dedup), history pages, edits, soft deletes, pins."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.message_rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row
+from accord.adapters.postgres.search import search_messages
+from accord.adapters.postgres.sending import store_message
+from accord.core.entities import Message, NewMessage
+from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
+
+_LIVE = "m.deleted_at IS NULL"
 
 
 class PgMessageRepository(PgRepository):
-    pass
+    async def create_message(self, message: NewMessage, *, enforce_nonce: bool = False) -> Message:
+        return await self._bridge.run(store_message, self._pool, message, enforce_nonce)
 
+    async def get_message(
+        self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake
+    ) -> Message | None:
+        return await self._bridge.run(self._get_message, channel_id, message_id, viewer_id)
 
-class PgReactionRepository(PgRepository):
-    pass
+    async def _get_message(
+        self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake
+    ) -> Message | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"{MESSAGE_SELECT} WHERE m.channel_id = $2 AND m.id = $3 AND {_LIVE}",
+                viewer_id,
+                channel_id,
+                message_id,
+            )
+        return None if row is None else message_from_row(row)
+
+    async def list_messages(
+        self,
+        channel_id: Snowflake,
+        viewer_id: Snowflake,
+        *,
+        before: Snowflake | None = None,
+        after: Snowflake | None = None,
+        around: Snowflake | None = None,
+        limit: int = 50,
+    ) -> list[Message]:
+        """Newest first, keyset on ids; at most one of before/after/around.
+
+        ``after`` gives the ``limit`` messages right after the id; ``around``
+        gives up to ``limit`` centred on it: the older half (the id itself
+        included) and the newer half, as Discord does.
+        """
+        if sum(anchor is not None for anchor in (before, after, around)) > 1:
+            raise ValueError("at most one of before, after and around")
+        if limit <= 0:
+            return []
+        return await self._bridge.run(
+            self._list_messages, channel_id, viewer_id, before, after, around, limit
+        )
+
+    async def _list_messages(
+        self,
+        channel_id: Snowflake,
+        viewer_id: Snowflake,
+        before: Snowflake | None,
+        after: Snowflake | None,
+        around: Snowflake | None,
+        limit: int,
+    ) -> list[Message]:
+        page = "SELECT id FROM messages WHERE channel_id = $2 AND deleted_at IS NULL"
+        if around is not None:
+            newer = limit // 2
+            query = (
+                f"{MESSAGE_SELECT} WHERE m.id IN ("
+                f"({page} AND id <= $3 ORDER BY id DESC LIMIT $4) UNION ALL"
+                f" ({page} AND id > $3 ORDER BY id LIMIT $5)) ORDER BY m.id DESC"
+            )
+            args: tuple[object, ...] = (around, limit - newer, newer)
+        elif after is not None:
+            query = (
+                f"{MESSAGE_SELECT} WHERE m.id IN ({page} AND id > $3 ORDER BY id LIMIT $4)"
+                " ORDER BY m.id DESC"
+            )
+            args = (after, limit)
+        else:
+            query = (
+                f"{MESSAGE_SELECT} WHERE m.channel_id = $2 AND {_LIVE} AND m.id < $3"
+                " ORDER BY m.id DESC LIMIT $4"
+            )
+            args = (MAX_SNOWFLAKE if before is None else before, limit)
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(query, viewer_id, channel_id, *args)
+        return [message_from_row(r) for r in rows]
+
+    async def update_message(
+        self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        *,
+        content: str,
+        mention_ids: Sequence[Snowflake],
+        edited_at: datetime,
+        viewer_id: Snowflake,
+    ) -> Message | None:
+        """Write content, mentions and the edit time of a live message."""
+        return await self._bridge.run(
+            self._update_message, channel_id, message_id, content, mention_ids, edited_at, viewer_id
+        )
+
+    async def _update_message(
+        self,
+        channel_id: Snowflake,
+        message_id: Snowflake,
+        content: str,
+        mention_ids: Sequence[Snowflake],
+        edited_at: datetime,
+        viewer_id: Snowflake,
+    ) -> Message | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "UPDATE messages m SET content = $4, mention_ids = $5, edited_at = $6"
+                f" FROM users u WHERE u.id = m.author_id AND m.channel_id = $2 AND m.id = $3"
+                f" AND {_LIVE} RETURNING {MESSAGE_COLUMNS}",
+                viewer_id,
+                channel_id,
+                message_id,
+                content,
+                list(mention_ids),
+                edited_at,
+            )
+        return None if row is None else message_from_row(row)
+
+    async def delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
+        """Soft-delete a live message; False if there is none to delete."""
+        return await self._bridge.run(self._delete_message, channel_id, message_id)
+
+    async def _delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
+        async with self._pool.acquire() as connection:
+            status = await connection.execute(
+                "UPDATE messages SET deleted_at = now()"
+                " WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL",
+                channel_id,
+                message_id,
+            )
+        return status == "UPDATE 1"
+
+    async def bulk_delete_messages(
+        self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
+    ) -> list[Snowflake]:
+        """Soft-delete the live ones among ``message_ids``; returns them in the given order."""
+        return await self._bridge.run(self._bulk_delete_messages, channel_id, message_ids)
+
+    async def _bulk_delete_messages(
+        self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
+    ) -> list[Snowflake]:
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(
+                "UPDATE messages SET deleted_at = now() WHERE channel_id = $1"
+                " AND id = ANY($2::bigint[]) AND deleted_at IS NULL RETURNING id",
+                channel_id,
+                list(message_ids),
+            )
+        deleted = {r["id"] for r in rows}
+        return list(dict.fromkeys(i for i in message_ids if i in deleted))
+
+    async def set_pinned(
+        self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
+    ) -> bool | None:
+        return await self._bridge.run(self._set_pinned, channel_id, message_id, pinned)
+
+    async def _set_pinned(
+        self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
+    ) -> bool | None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            # The row lock makes two racing pins agree on which one changed it.
+            row = await connection.fetchrow(
+                "SELECT pinned_at IS NOT NULL AS pinned FROM messages"
+                " WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+                channel_id,
+                message_id,
+            )
+            if row is None:
+                return None
+            if row["pinned"] == pinned:
+                return False
+            await connection.execute(
+                "UPDATE messages SET pinned_at = CASE WHEN $2 THEN now() END WHERE id = $1",
+                message_id,
+                pinned,
+            )
+        return True
+
+    async def list_pins(self, channel_id: Snowflake, viewer_id: Snowflake) -> list[Message]:
+        """Pinned live messages, most recently pinned first."""
+        return await self._bridge.run(self._list_pins, channel_id, viewer_id)
+
+    async def _list_pins(self, channel_id: Snowflake, viewer_id: Snowflake) -> list[Message]:
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(
+                f"{MESSAGE_SELECT} WHERE m.channel_id = $2 AND m.pinned_at IS NOT NULL"
+                f" AND {_LIVE} ORDER BY m.pinned_at DESC, m.id DESC",
+                viewer_id,
+                channel_id,
+            )
+        return [message_from_row(r) for r in rows]
+
+    async def search_messages(
+        self,
+        guild_id: Snowflake,
+        channel_ids: Sequence[Snowflake],
+        query: str,
+        viewer_id: Snowflake,
+        *,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> tuple[list[Message], int]:
+        """Full-text matches within the given channels, newest first, and the total."""
+        if not channel_ids or limit <= 0:
+            return [], 0
+        return await self._bridge.run(
+            search_messages, self._pool, guild_id, channel_ids, query, viewer_id, limit, offset
+        )

@@ -8,21 +8,20 @@ from contextlib import asynccontextmanager
 import asyncpg
 import trio
 
+from accord.adapters.postgres.applications import PgApplicationRepository
+from accord.adapters.postgres.bans import PgBanRepository
 from accord.adapters.postgres.base import PgRepository
 from accord.adapters.postgres.bridge import Bridge, open_bridge
 from accord.adapters.postgres.channels import PgAccessRepository, PgChannelRepository
-from accord.adapters.postgres.guilds import PgGuildRepository, PgRoleRepository
-from accord.adapters.postgres.members import (
-    PgBanRepository,
-    PgInviteRepository,
-    PgMemberRepository,
-)
-from accord.adapters.postgres.messages import PgMessageRepository, PgReactionRepository
-from accord.adapters.postgres.users import (
-    PgApplicationRepository,
-    PgTokenRepository,
-    PgUserRepository,
-)
+from accord.adapters.postgres.guilds import PgGuildRepository
+from accord.adapters.postgres.invites import PgInviteRepository
+from accord.adapters.postgres.members import PgMemberRepository
+from accord.adapters.postgres.messages import PgMessageRepository
+from accord.adapters.postgres.reactions import PgReactionRepository
+from accord.adapters.postgres.roles import PgRoleRepository
+from accord.adapters.postgres.tokens import PgTokenRepository
+from accord.adapters.postgres.users import PgUserRepository
+from accord.core.ports.storage import Storage
 
 # Bounded so a wedged database cannot hold shutdown forever.
 POOL_CLOSE_TIMEOUT = 10.0
@@ -90,3 +89,7 @@ async def open_postgres_storage(
             await bridge.run(pool.close)
         if scope.cancelled_caught:
             pool.terminate()
+
+
+# Checked by mypy: the adapter implements the whole storage port.
+_PORT_CHECK: type[Storage] = PostgresStorage

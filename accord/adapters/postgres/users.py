@@ -1,17 +1,127 @@
-"""PostgreSQL repositories (being written)."""
+"""Users and human accounts in PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import asyncpg
+
 from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
+from accord.adapters.postgres.sql import as_mapping, rows_affected, unique_conflict
+from accord.core.entities import Account, User
+from accord.core.snowflake import Snowflake
+
+_ACCOUNT_COLUMNS = f"{USER_COLUMNS}, u.email, u.password_hash, u.created_at"
+# Bots have no email or password, so they never read as an Account.
+_IS_ACCOUNT = "u.email IS NOT NULL AND u.password_hash IS NOT NULL"
+
+
+def _account_from_row(row: asyncpg.Record) -> Account:
+    return Account(
+        user=user_from_row(as_mapping(row)),
+        email=row["email"],
+        password_hash=row["password_hash"],
+        created_at=row["created_at"],
+    )
 
 
 class PgUserRepository(PgRepository):
-    pass
+    async def create_account(self, user: User, email: str, password_hash: str) -> Account:
+        return await self._bridge.run(self._create_account, user, email, password_hash)
 
+    async def get_account_by_email(self, email: str) -> Account | None:
+        return await self._bridge.run(self._get_account_by_email, email)
 
-class PgApplicationRepository(PgRepository):
-    pass
+    async def get_account(self, user_id: Snowflake) -> Account | None:
+        return await self._bridge.run(self._get_account, user_id)
 
+    async def get_user(self, user_id: Snowflake) -> User | None:
+        return await self._bridge.run(self._get_user, user_id)
 
-class PgTokenRepository(PgRepository):
-    pass
+    async def get_users(self, user_ids: Sequence[Snowflake]) -> list[User]:
+        return await self._bridge.run(self._get_users, list(user_ids))
+
+    async def update_user(self, user: User) -> User | None:
+        return await self._bridge.run(self._update_user, user)
+
+    async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
+        return await self._bridge.run(self._set_password_hash, user_id, password_hash)
+
+    async def _create_account(self, user: User, email: str, password_hash: str) -> Account:
+        async with self._pool.acquire() as connection:
+            try:
+                row = await connection.fetchrow(
+                    f"INSERT INTO users AS u (id, username, discriminator, global_name, avatar,"
+                    " system, flags, email, password_hash)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    f" RETURNING {_ACCOUNT_COLUMNS}",
+                    user.id,
+                    user.username,
+                    user.discriminator,
+                    user.global_name,
+                    user.avatar,
+                    user.system,
+                    user.flags,
+                    email,
+                    password_hash,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise unique_conflict(exc) from None
+        assert row is not None  # INSERT ... RETURNING always yields the row
+        return _account_from_row(row)
+
+    async def _get_account_by_email(self, email: str) -> Account | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM users u"
+                f" WHERE lower(u.email) = lower($1) AND {_IS_ACCOUNT}",
+                email,
+            )
+        return None if row is None else _account_from_row(row)
+
+    async def _get_account(self, user_id: Snowflake) -> Account | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1 AND {_IS_ACCOUNT}",
+                user_id,
+            )
+        return None if row is None else _account_from_row(row)
+
+    async def _get_user(self, user_id: Snowflake) -> User | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1", user_id
+            )
+        return None if row is None else user_from_row(as_mapping(row))
+
+    async def _get_users(self, user_ids: list[Snowflake]) -> list[User]:
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(
+                f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ANY($1::bigint[])", user_ids
+            )
+        return [user_from_row(as_mapping(row)) for row in rows]
+
+    async def _update_user(self, user: User) -> User | None:
+        async with self._pool.acquire() as connection:
+            try:
+                row = await connection.fetchrow(
+                    "UPDATE users AS u SET username = $2, global_name = $3, avatar = $4,"
+                    f" updated_at = now() WHERE u.id = $1 RETURNING {USER_COLUMNS}",
+                    user.id,
+                    user.username,
+                    user.global_name,
+                    user.avatar,
+                )
+            except asyncpg.UniqueViolationError as exc:
+                raise unique_conflict(exc) from None
+        return None if row is None else user_from_row(as_mapping(row))
+
+    async def _set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
+        async with self._pool.acquire() as connection:
+            status = await connection.execute(
+                "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND NOT bot",
+                user_id,
+                password_hash,
+            )
+        return rows_affected(status) == 1
