@@ -5,14 +5,26 @@ Called from the CLI's entry points, never at import time.
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+from accord.adapters.crypto import Argon2PasswordHasher, JwtAccessTokens
+from accord.adapters.memory.bus import InProcessEventBus
+from accord.adapters.memory.ratelimit import InMemoryRateLimiter
 from accord.adapters.postgres.storage import open_postgres_storage
 from accord.config import Settings
 from accord.core.clock import Clock, SystemClock
+from accord.core.ports.bus import EventBus
+from accord.core.ports.ratelimit import RateLimiter
 from accord.core.ports.storage import Storage
+from accord.core.services.auth import AuthService
+from accord.core.services.channels import ChannelService
+from accord.core.services.guilds import GuildService
+from accord.core.services.messages import MessageService
 from accord.core.snowflake import SnowflakeGenerator
 
 
@@ -24,16 +36,50 @@ class Services:
     storage: Storage
     clock: Clock
     ids: SnowflakeGenerator
+    bus: EventBus
+    rate_limiter: RateLimiter
+    auth: AuthService
+    guilds: GuildService
+    channels: ChannelService
+    messages: MessageService
+
+
+def jwt_secret(settings: Settings) -> bytes:
+    """ACCORD_JWT_SECRET, or one generated once and kept in the data dir.
+
+    Keeping it means a restart does not log everyone out. Processes that
+    share a database must share the secret: set ACCORD_JWT_SECRET for them.
+    """
+    if settings.jwt_secret:
+        return settings.jwt_secret.encode()
+    path = Path(settings.data_dir) / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
 
 
 @asynccontextmanager
 async def open_services(settings: Settings, database_url: str) -> AsyncIterator[Services]:
     """Connect every adapter for one process; everything is closed on exit."""
     clock = SystemClock()
+    ids = SnowflakeGenerator(settings.worker_id, clock)
     async with open_postgres_storage(database_url, pool_size=settings.pool_size) as storage:
+        auth = AuthService(
+            storage, Argon2PasswordHasher(), JwtAccessTokens(jwt_secret(settings)), ids, clock
+        )
+        bus = InProcessEventBus()
         yield Services(
             settings=settings,
             storage=storage,
             clock=clock,
-            ids=SnowflakeGenerator(settings.worker_id, clock),
+            ids=ids,
+            bus=bus,
+            rate_limiter=InMemoryRateLimiter(clock),
+            auth=auth,
+            guilds=GuildService(storage, bus, ids, clock),
+            channels=ChannelService(storage, bus, ids),
+            messages=MessageService(storage, bus, ids, clock),
         )

@@ -19,6 +19,7 @@ SERVE_OPTIONS = (
     "redis_url",
     "worker_id",
     "pool_size",
+    "rate_limit_scale",
     "migrate",
 )
 MIGRATE_OPTIONS = ("data_dir", "database_url")

@@ -25,7 +25,7 @@ class Option:
     """One setting: its flag, its environment variable, its default and parser."""
 
     name: str
-    flag: str
+    flag: str | None  # None: environment only (secrets stay out of `ps` output)
     env: str
     default: Any
     parse: Callable[[str], Any]
@@ -102,6 +102,22 @@ OPTIONS: tuple[Option, ...] = (
         "PostgreSQL connections per process",
     ),
     Option(
+        "rate_limit_scale",
+        "--rate-limit-scale",
+        "ACCORD_RATE_LIMIT_SCALE",
+        1.0,
+        float,
+        "multiply every rate limit (e.g. 100 for load tests)",
+    ),
+    Option(
+        "jwt_secret",
+        None,
+        "ACCORD_JWT_SECRET",
+        None,
+        _optional,
+        "secret signing access tokens (32+ bytes); unset: generated once into the data dir",
+    ),
+    Option(
         "migrate",
         "--migrate",
         "ACCORD_MIGRATE",
@@ -122,13 +138,15 @@ class Settings:
     redis_url: str | None = None
     worker_id: int = 0
     pool_size: int = 10
+    jwt_secret: str | None = None
+    rate_limit_scale: float = 1.0
     migrate: bool = True
 
 
 def add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
     """Add the flags of the named options; unset flags stay None so env can apply."""
     for option in OPTIONS:
-        if option.name in names:
+        if option.name in names and option.flag is not None:
             parser.add_argument(
                 option.flag,
                 dest=option.name,
@@ -144,7 +162,7 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
     values: dict[str, Any] = {}
     for option in OPTIONS:
         raw = getattr(args, option.name, None)
-        source = option.flag
+        source = option.flag or option.env
         if raw is None and option.env in environ:
             raw, source = environ[option.env], option.env
         if raw is None:
@@ -156,4 +174,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{source}={raw!r}: {exc}") from None
     if values["pool_size"] < 1:
         raise ConfigError("pool size must be at least 1")
+    if not values["rate_limit_scale"] > 0:
+        raise ConfigError("rate limit scale must be positive")
+    if values["jwt_secret"] is not None and len(values["jwt_secret"].encode()) < 32:
+        raise ConfigError("ACCORD_JWT_SECRET must be at least 32 bytes")
     return Settings(**values)

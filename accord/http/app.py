@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
 from accord.bootstrap import Services
 from accord.http import health
 from accord.http.context import SERVICES_KEY
+from accord.http.errors import install_error_handlers
+from accord.http.ratelimit import install_rate_limits
+from accord.http.routes import auth, channels, guilds, users
 
 # Discord clients put the version in the path; /api is its unversioned alias.
 API_PREFIXES = ("/api/v10", "/api")
+# Bodies above this are refused with 413 before the app reads them.
+MAX_BODY_BYTES = 1 << 20
 
 
 def create_app(services: Services) -> QuartTrio:
     app = QuartTrio("accord")
     app.config[SERVICES_KEY] = services
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    QuartSchema(
+        app,
+        openapi_path="/api/v10/openapi.json",
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    install_error_handlers(app)
+    install_rate_limits(app)
     app.register_blueprint(health.blueprint)
     for prefix in API_PREFIXES:
-        app.register_blueprint(
+        suffix = prefix.strip("/").replace("/", "_")
+        for blueprint in (
             health.blueprint,
-            url_prefix=prefix,
-            name=f"health_{prefix.strip('/').replace('/', '_')}",
-        )
+            auth.blueprint,
+            users.blueprint,
+            guilds.blueprint,
+            channels.blueprint,
+        ):
+            app.register_blueprint(
+                blueprint,
+                url_prefix=prefix + (blueprint.url_prefix or ""),
+                name=f"{blueprint.name}_{suffix}",
+            )
     return app

@@ -18,3 +18,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
         headers=headers,
         content_type=JSON_CONTENT_TYPE,
     )
+
+
+def no_content() -> Response:
+    """A 204. The body is given as bytes: Quart turns a missing body into an iterable
+    that it drains on asyncio's executor, which does not exist under Trio."""
+    return Response(b"", status=204)

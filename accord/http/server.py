@@ -11,8 +11,6 @@ from hypercorn.trio import serve
 from accord.bootstrap import Services
 from accord.http.app import create_app
 
-# Bodies above this are refused with 413 before the app reads them.
-MAX_BODY_BYTES = 1 << 20
 # Lets in-flight requests finish on shutdown, but never holds it longer.
 GRACEFUL_TIMEOUT_S = 5.0
 
@@ -33,7 +31,6 @@ async def serve_api(
     config.graceful_timeout = GRACEFUL_TIMEOUT_S
     config.max_app_queue_size = 10
     app = create_app(services)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     async with trio.open_nursery() as nursery:
         binds: list[str] = await nursery.start(serve, app, config)

@@ -1,0 +1,1 @@
+"""Use cases: what the REST API and gateway ask of the domain."""

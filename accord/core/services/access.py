@@ -1,0 +1,106 @@
+"""Permission checks that every use case shares.
+
+A resource the caller may not see is reported as unknown (404), so its
+existence is not revealed; one the caller sees but may not act on is
+MISSING_PERMISSIONS (403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.core.entities import Channel, ChannelType, PermissionContext
+from accord.core.errors import NotFound, PermissionDenied, Resource
+from accord.core.permissions import (
+    NONE,
+    Permission,
+    base_permissions,
+    channel_permissions,
+    has_permission,
+)
+from accord.core.ports.storage import Storage
+from accord.core.snowflake import Snowflake
+
+
+@dataclass(frozen=True, slots=True)
+class GuildAccess:
+    context: PermissionContext
+    permissions: Permission
+
+    @property
+    def is_owner(self) -> bool:
+        return self.context.owner_id == self.context.user_id
+
+    def require(self, permission: Permission) -> None:
+        if not has_permission(self.permissions, permission):
+            raise PermissionDenied()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    channel: Channel
+    permissions: Permission
+    guild: GuildAccess | None  # None for DMs
+
+    def require(self, permission: Permission) -> None:
+        if not has_permission(self.permissions, permission):
+            raise PermissionDenied()
+
+
+# What a DM recipient may do in the DM: Discord's implicit DM permissions.
+DM_PERMISSIONS = (
+    Permission.VIEW_CHANNEL
+    | Permission.SEND_MESSAGES
+    | Permission.READ_MESSAGE_HISTORY
+    | Permission.ADD_REACTIONS
+    | Permission.EMBED_LINKS
+    | Permission.ATTACH_FILES
+)
+
+
+def guild_permissions_of(context: PermissionContext) -> Permission:
+    if not context.is_member:
+        return NONE
+    return base_permissions(
+        is_owner=context.owner_id == context.user_id,
+        everyone=context.everyone,
+        roles=context.role_permissions,
+    )
+
+
+def permissions_in(channel: Channel, context: PermissionContext) -> Permission:
+    return channel_permissions(
+        guild_permissions_of(context),
+        guild_id=context.guild_id,
+        member_id=context.user_id,
+        member_role_ids=context.member_role_ids,
+        overwrites=channel.overwrites,
+    )
+
+
+async def guild_access(storage: Storage, guild_id: Snowflake, user_id: Snowflake) -> GuildAccess:
+    """The caller's standing in a guild; NotFound unless they are a member."""
+    context = await storage.access.permission_context(guild_id, user_id)
+    if context is None or not context.is_member:
+        raise NotFound(Resource.GUILD)
+    return GuildAccess(context, guild_permissions_of(context))
+
+
+async def channel_access(
+    storage: Storage, channel_id: Snowflake, user_id: Snowflake
+) -> ChannelAccess:
+    """The caller's permissions in a channel; NotFound unless they can view it."""
+    found = await storage.access.channel_context(channel_id, user_id)
+    if found is None:
+        raise NotFound(Resource.CHANNEL)
+    channel, context = found
+    if channel.type in (ChannelType.DM, ChannelType.GROUP_DM):
+        if user_id not in channel.recipient_ids:
+            raise NotFound(Resource.CHANNEL)
+        return ChannelAccess(channel, DM_PERMISSIONS, None)
+    if context is None or not context.is_member:
+        raise NotFound(Resource.CHANNEL)
+    permissions = permissions_in(channel, context)
+    if not permissions & Permission.VIEW_CHANNEL:
+        raise NotFound(Resource.CHANNEL)
+    return ChannelAccess(channel, permissions, GuildAccess(context, guild_permissions_of(context)))

@@ -1,0 +1,222 @@
+"""Accounts and sessions: register, log in, rotate refresh tokens, log out, authenticate.
+
+A login opens a session: a family of refresh tokens that rotate on every use.
+Access tokens are short-lived JWTs naming their session; a logged-out (or
+compromised, see ``refresh``) session's access tokens stop working too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from accord.core.clock import Clock, utc_from_ms
+from accord.core.entities import Application, RefreshToken, User
+from accord.core.errors import (
+    Conflict,
+    FieldError,
+    InvalidCredentials,
+    InvalidToken,
+    ValidationError,
+)
+from accord.core.ports.credentials import AccessTokenSigner, PasswordHasher
+from accord.core.ports.storage import RotateOutcome, Storage
+from accord.core.snowflake import Snowflake, SnowflakeGenerator
+from accord.core.validation import validate_email, validate_password, validate_username
+
+REFRESH_TOKEN_TTL = timedelta(days=30)
+# How long a "this session is live" answer is trusted before asking storage
+# again. Logout in this process takes effect at once; the TTL bounds how long
+# another process may still accept the session's access tokens.
+SESSION_CACHE_TTL_S = 30.0
+SESSION_CACHE_MAX = 50_000
+BOT_CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a human with a session, or a bot."""
+
+    user: User
+    session_id: Snowflake | None = None
+    application: Application | None = None
+
+
+def hash_secret(token: str) -> bytes:
+    """Tokens are stored as SHA-256 digests; a database leak reveals no usable token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+def new_bot_token(bot_user_id: int) -> str:
+    """Discord's shape: base64 of the bot's id, a dot, then random bytes."""
+    prefix = base64.urlsafe_b64encode(str(bot_user_id).encode()).decode().rstrip("=")
+    return f"{prefix}.{secrets.token_urlsafe(32)}"
+
+
+class AuthService:
+    def __init__(
+        self,
+        storage: Storage,
+        hasher: PasswordHasher,
+        signer: AccessTokenSigner,
+        ids: SnowflakeGenerator,
+        clock: Clock,
+    ) -> None:
+        self._storage = storage
+        self._hasher = hasher
+        self._signer = signer
+        self._ids = ids
+        self._clock = clock
+        self._live_sessions: dict[Snowflake, float] = {}
+        self._bots: dict[bytes, tuple[Application, float]] = {}
+        # Verifying against this when the email is unknown makes both failures
+        # cost the same, so timing does not reveal which accounts exist.
+        self._decoy_hash: str | None = None
+
+    async def register(self, username: object, email: object, password: object) -> Tokens:
+        errors: list[FieldError] = []
+        for check, value, field in (
+            (validate_username, username, "username"),
+            (validate_email, email, "email"),
+            (validate_password, password, "password"),
+        ):
+            try:
+                check(value, field)
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        password_hash = await self._hasher.hash(validate_password(password))
+        user = User(id=self._ids.next_id(), username=validate_username(username))
+        try:
+            account = await self._storage.users.create_account(
+                user, validate_email(email), password_hash
+            )
+        except Conflict as exc:
+            field = "email" if "EMAIL" in exc.code else "username"
+            raise ValidationError.single(field, exc.code, exc.message) from None
+        return await self._open_session(account.user.id)
+
+    async def login(self, email: object, password: object) -> Tokens:
+        if not isinstance(email, str) or not isinstance(password, str):
+            raise InvalidCredentials()
+        account = await self._storage.users.get_account_by_email(email.strip())
+        if account is None or account.user.bot:
+            await self._hasher.verify(await self._decoy(), password)
+            raise InvalidCredentials()
+        if not await self._hasher.verify(account.password_hash, password):
+            raise InvalidCredentials()
+        return await self._open_session(account.user.id)
+
+    async def refresh(self, refresh_token: object) -> Tokens:
+        """Swap a refresh token for a new pair; replaying an old one ends the session."""
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise InvalidToken("Invalid refresh token")
+        now = self._clock.now_ms()
+        replacement_secret = secrets.token_urlsafe(32)
+        replacement = RefreshToken(
+            id=self._ids.next_id(),
+            user_id=Snowflake(0),  # the repository takes user and family from the old token
+            family_id=Snowflake(0),
+            token_hash=hash_secret(replacement_secret),
+            expires_at=utc_from_ms(now) + REFRESH_TOKEN_TTL,
+        )
+        result = await self._storage.tokens.rotate_refresh_token(
+            hash_secret(refresh_token), replacement, utc_from_ms(now)
+        )
+        if result.outcome is not RotateOutcome.ROTATED:
+            if result.family_id is not None:
+                self._live_sessions.pop(result.family_id, None)
+            raise InvalidToken("Invalid refresh token")
+        if result.user_id is None or result.family_id is None:
+            raise InvalidToken("Invalid refresh token")
+        access, expires_in = self._signer.issue(result.user_id, result.family_id, now // 1000)
+        return Tokens(access, replacement_secret, expires_in)
+
+    async def logout(self, principal: Principal) -> None:
+        if principal.session_id is not None:
+            self._live_sessions.pop(principal.session_id, None)
+            await self._storage.tokens.revoke_family(principal.session_id)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        """The caller named by an ``Authorization`` header: ``Bearer <jwt>`` or ``Bot <token>``."""
+        scheme, _, credential = (authorization or "").strip().partition(" ")
+        credential = credential.strip()
+        if not credential:
+            raise InvalidToken("401: Unauthorized")
+        if scheme.lower() == "bot":
+            application = await self._bot(credential)
+            return Principal(application.bot, application=application)
+        if scheme.lower() != "bearer":
+            raise InvalidToken("401: Unauthorized")
+        claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
+        if not await self._session_live(claims.session_id):
+            raise InvalidToken("Session has ended")
+        user = await self._storage.users.get_user(claims.user_id)
+        if user is None:
+            raise InvalidToken()
+        return Principal(user, session_id=claims.session_id)
+
+    def forget_bot_token(self, token_hash: bytes) -> None:
+        self._bots.pop(token_hash, None)
+
+    async def _open_session(self, user_id: Snowflake) -> Tokens:
+        now = self._clock.now_ms()
+        family = self._ids.next_id()
+        secret = secrets.token_urlsafe(32)
+        await self._storage.tokens.create_refresh_token(
+            RefreshToken(
+                id=family,
+                user_id=user_id,
+                family_id=family,
+                token_hash=hash_secret(secret),
+                expires_at=utc_from_ms(now) + REFRESH_TOKEN_TTL,
+            )
+        )
+        self._live_sessions[family] = self._clock.monotonic() + SESSION_CACHE_TTL_S
+        access, expires_in = self._signer.issue(user_id, family, now // 1000)
+        return Tokens(access, secret, expires_in)
+
+    async def _session_live(self, session_id: Snowflake) -> bool:
+        now = self._clock.monotonic()
+        trusted_until = self._live_sessions.get(session_id)
+        if trusted_until is not None and trusted_until > now:
+            return True
+        live = await self._storage.tokens.is_family_live(
+            session_id, utc_from_ms(self._clock.now_ms())
+        )
+        if live:
+            if len(self._live_sessions) >= SESSION_CACHE_MAX:
+                self._live_sessions.clear()  # simple bound; entries are cheap to re-learn
+            self._live_sessions[session_id] = now + SESSION_CACHE_TTL_S
+        return live
+
+    async def _bot(self, token: str) -> Application:
+        digest = hash_secret(token)
+        now = self._clock.monotonic()
+        cached = self._bots.get(digest)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        application = await self._storage.applications.get_bot_by_token(digest)
+        if application is None:
+            raise InvalidToken()
+        if len(self._bots) >= BOT_CACHE_MAX:
+            self._bots.clear()
+        self._bots[digest] = (application, now + SESSION_CACHE_TTL_S)
+        return application
+
+    async def _decoy(self) -> str:
+        if self._decoy_hash is None:
+            self._decoy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
+        return self._decoy_hash

@@ -1,0 +1,222 @@
+"""Guild channel use cases: list, create, read, modify, delete, overwrites."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from accord.core.entities import Channel, ChannelType, User
+from accord.core.errors import NotFound, Resource, ValidationError
+from accord.core.events import Event
+from accord.core.permissions import Overwrite, OverwriteType, Permission, parse_permissions
+from accord.core.ports.bus import EventBus
+from accord.core.ports.storage import Storage
+from accord.core.services.access import channel_access, guild_access, permissions_in
+from accord.core.shapes import JSON, channel_shape
+from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
+from accord.core.validation import validate_int, validate_name, validate_topic
+
+# Discord allows 500 channels per guild (error 30013).
+MAX_CHANNELS_PER_GUILD = 500
+GUILD_CHANNEL_TYPES = (ChannelType.GUILD_TEXT, ChannelType.GUILD_CATEGORY)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDraft:
+    name: object
+    type: object = 0
+    topic: object = None
+    parent_id: object = None
+    position: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelChanges:
+    """A PATCH: None leaves a field as it is; ``clear_parent`` moves to the top level."""
+
+    name: object = None
+    topic: object = None
+    clear_topic: bool = False
+    position: object = None
+    parent_id: object = None
+    clear_parent: bool = False
+
+
+def _channel_type(raw: object) -> ChannelType:
+    value = validate_int(raw, "type", 0, 100)
+    for kind in GUILD_CHANNEL_TYPES:
+        if kind.value == value:
+            return kind
+    raise ValidationError.single("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 4).")
+
+
+class ChannelService:
+    def __init__(self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator) -> None:
+        self._storage = storage
+        self._bus = bus
+        self._ids = ids
+
+    async def list_guild_channels(self, user_id: Snowflake, guild_id: Snowflake) -> list[JSON]:
+        """The guild's channels the caller can see, in position order."""
+        access = await guild_access(self._storage, guild_id, user_id)
+        channels = await self._storage.channels.list_guild_channels(guild_id)
+        return [
+            channel_shape(c)
+            for c in channels
+            if permissions_in(c, access.context) & Permission.VIEW_CHANNEL
+        ]
+
+    async def create(self, user_id: Snowflake, guild_id: Snowflake, draft: ChannelDraft) -> JSON:
+        access = await guild_access(self._storage, guild_id, user_id)
+        access.require(Permission.MANAGE_CHANNELS)
+        kind = _channel_type(draft.type)
+        existing = await self._storage.channels.list_guild_channels(guild_id)
+        if len(existing) >= MAX_CHANNELS_PER_GUILD:
+            raise ValidationError.single(
+                "_body", "MAX_CHANNELS", "Maximum number of guild channels reached (500)"
+            )
+        parent = await self._parent(guild_id, draft.parent_id, kind, existing)
+        position = (
+            validate_int(draft.position, "position", 0, 10_000)
+            if draft.position is not None
+            else max((c.position for c in existing), default=-1) + 1
+        )
+        channel = Channel(
+            id=self._ids.next_id(),
+            type=kind,
+            guild_id=guild_id,
+            name=validate_name(draft.name),
+            topic=validate_topic(draft.topic) if kind is ChannelType.GUILD_TEXT else None,
+            position=position,
+            parent_id=parent,
+        )
+        created = await self._storage.channels.create_channel(channel)
+        payload = channel_shape(created)
+        await self._bus.publish(
+            Event("CHANNEL_CREATE", payload, guild_id=guild_id, channel_id=created.id)
+        )
+        return payload
+
+    async def get(self, user_id: Snowflake, channel_id: Snowflake) -> JSON:
+        access = await channel_access(self._storage, channel_id, user_id)
+        recipients: tuple[User, ...] = ()
+        if access.channel.recipient_ids:
+            recipients = tuple(
+                u
+                for u in await self._storage.users.get_users(list(access.channel.recipient_ids))
+                if u.id != user_id
+            )
+        return channel_shape(access.channel, recipients)
+
+    async def modify(
+        self, user_id: Snowflake, channel_id: Snowflake, changes: ChannelChanges
+    ) -> JSON:
+        access = await channel_access(self._storage, channel_id, user_id)
+        channel = access.channel
+        if channel.guild_id is None:
+            raise NotFound(Resource.CHANNEL)
+        access.require(Permission.MANAGE_CHANNELS)
+        updated = channel
+        if changes.name is not None:
+            updated = replace(updated, name=validate_name(changes.name))
+        if changes.clear_topic or changes.topic is not None:
+            updated = replace(updated, topic=validate_topic(changes.topic))
+        if changes.position is not None:
+            updated = replace(
+                updated, position=validate_int(changes.position, "position", 0, 10_000)
+            )
+        if changes.clear_parent:
+            updated = replace(updated, parent_id=None)
+        elif changes.parent_id is not None:
+            siblings = await self._storage.channels.list_guild_channels(channel.guild_id)
+            updated = replace(
+                updated,
+                parent_id=await self._parent(
+                    channel.guild_id, changes.parent_id, channel.type, siblings
+                ),
+            )
+        saved = await self._storage.channels.update_channel(updated)
+        if saved is None:
+            raise NotFound(Resource.CHANNEL)
+        payload = channel_shape(saved)
+        await self._bus.publish(
+            Event("CHANNEL_UPDATE", payload, guild_id=channel.guild_id, channel_id=channel.id)
+        )
+        return payload
+
+    async def delete(self, user_id: Snowflake, channel_id: Snowflake) -> JSON:
+        access = await channel_access(self._storage, channel_id, user_id)
+        channel = access.channel
+        if channel.guild_id is None:
+            raise NotFound(Resource.CHANNEL)
+        access.require(Permission.MANAGE_CHANNELS)
+        payload = channel_shape(channel)
+        if not await self._storage.channels.delete_channel(channel_id):
+            raise NotFound(Resource.CHANNEL)
+        # Published to the whole guild: those who could see it must drop it.
+        await self._bus.publish(Event("CHANNEL_DELETE", payload, guild_id=channel.guild_id))
+        return payload
+
+    async def put_overwrite(
+        self,
+        user_id: Snowflake,
+        channel_id: Snowflake,
+        target_id: object,
+        kind: object,
+        allow: object,
+        deny: object,
+    ) -> None:
+        access = await channel_access(self._storage, channel_id, user_id)
+        channel = access.channel
+        if channel.guild_id is None:
+            raise NotFound(Resource.CHANNEL)
+        access.require(Permission.MANAGE_ROLES)
+        overwrite = Overwrite(
+            id=parse_snowflake(target_id, "overwrite_id"),
+            type=OverwriteType(validate_int(kind, "type", 0, 1)),
+            allow=parse_permissions(allow if allow is not None else 0, "allow"),
+            deny=parse_permissions(deny if deny is not None else 0, "deny"),
+        )
+        await self._storage.channels.put_overwrite(channel_id, overwrite)
+        await self._publish_update(channel_id, channel.guild_id)
+
+    async def delete_overwrite(
+        self, user_id: Snowflake, channel_id: Snowflake, target_id: object
+    ) -> None:
+        access = await channel_access(self._storage, channel_id, user_id)
+        channel = access.channel
+        if channel.guild_id is None:
+            raise NotFound(Resource.CHANNEL)
+        access.require(Permission.MANAGE_ROLES)
+        target = parse_snowflake(target_id, "overwrite_id")
+        if not await self._storage.channels.delete_overwrite(channel_id, target):
+            raise NotFound(Resource.OVERWRITE)
+        await self._publish_update(channel_id, channel.guild_id)
+
+    async def _publish_update(self, channel_id: Snowflake, guild_id: Snowflake) -> None:
+        saved = await self._storage.channels.get_channel(channel_id)
+        if saved is not None:
+            # Who can see the channel may have changed: the whole guild is told.
+            await self._bus.publish(
+                Event("CHANNEL_UPDATE", channel_shape(saved), guild_id=guild_id)
+            )
+
+    async def _parent(
+        self,
+        guild_id: Snowflake,
+        raw: object,
+        kind: ChannelType,
+        channels: Sequence[Channel],
+    ) -> Snowflake | None:
+        if raw is None:
+            return None
+        parent_id = parse_snowflake(raw, "parent_id")
+        if kind is ChannelType.GUILD_CATEGORY:
+            raise ValidationError.single(
+                "parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."
+            )
+        if not any(c.id == parent_id and c.type is ChannelType.GUILD_CATEGORY for c in channels):
+            raise ValidationError.single(
+                "parent_id", "CHANNEL_PARENT_INVALID", "Parent must be a category of this guild."
+            )
+        return parent_id

@@ -1,0 +1,265 @@
+"""Message use cases: history, send, edit, delete, bulk delete, pins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from accord.core.clock import Clock, utc_from_ms
+from accord.core.entities import Channel, Message, MessageReference, MessageType, NewMessage
+from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, ValidationError
+from accord.core.events import Event
+from accord.core.permissions import Permission
+from accord.core.ports.bus import EventBus
+from accord.core.ports.storage import Storage
+from accord.core.services.access import ChannelAccess, channel_access
+from accord.core.shapes import JSON, message_shape
+from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake, snowflake_at
+from accord.core.validation import validate_content, validate_int, validate_nonce
+
+_USER_MENTION = re.compile(r"<@!?(\d{1,20})>")
+_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
+# Mentions resolved per message; more are ignored, as Discord caps them too.
+MAX_MENTIONS = 100
+HISTORY_DEFAULT, HISTORY_MAX = 50, 100
+BULK_MIN, BULK_MAX = 2, 100
+# Discord refuses to bulk-delete messages older than two weeks (50034).
+BULK_MAX_AGE = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A send as the client gave it; validated by the service."""
+
+    content: object
+    nonce: object = None
+    enforce_nonce: bool = False
+    tts: bool = False
+    reply_to: object = None  # message_reference.message_id
+
+
+def _ids(pattern: re.Pattern[str], content: str) -> tuple[Snowflake, ...]:
+    seen: dict[Snowflake, None] = {}
+    for match in pattern.finditer(content):
+        number = int(match.group(1))
+        if number < 1 << 63:
+            seen[Snowflake(number)] = None
+        if len(seen) >= MAX_MENTIONS:
+            break
+    return tuple(seen)
+
+
+def _event(kind: str, data: JSON, channel: Channel) -> Event:
+    """An event for whoever can see ``channel``: its recipients, or its viewers in the guild."""
+    if channel.guild_id is None:
+        return Event(kind, data, user_ids=frozenset(channel.recipient_ids))
+    return Event(kind, data, guild_id=channel.guild_id, channel_id=channel.id)
+
+
+class MessageService:
+    def __init__(
+        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+    ) -> None:
+        self._storage = storage
+        self._bus = bus
+        self._ids = ids
+        self._clock = clock
+
+    async def create(self, user_id: Snowflake, channel_id: Snowflake, draft: Draft) -> JSON:
+        access = await self._sendable(channel_id, user_id)
+        channel = access.channel
+        content = validate_content(draft.content)
+        nonce = validate_nonce(draft.nonce)
+        reference = None
+        if draft.reply_to is not None:
+            reference = await self._reference(channel, user_id, draft.reply_to)
+        mention_ids = _ids(_USER_MENTION, content)
+        everyone = ("@everyone" in content or "@here" in content) and bool(
+            access.permissions & Permission.MENTION_EVERYONE
+        )
+        new = NewMessage(
+            id=self._ids.next_id(),
+            channel_id=channel.id,
+            author_id=user_id,
+            content=content,
+            guild_id=channel.guild_id,
+            type=MessageType.REPLY if reference else MessageType.DEFAULT,
+            tts=draft.tts and bool(access.permissions & Permission.SEND_TTS_MESSAGES),
+            mention_everyone=everyone,
+            mention_ids=mention_ids,
+            mention_role_ids=_ids(_ROLE_MENTION, content) if channel.guild_id else (),
+            reference=reference,
+            nonce=None if nonce is None else str(nonce),
+        )
+        message = await self._storage.messages.create_message(
+            new, enforce_nonce=draft.enforce_nonce and nonce is not None
+        )
+        payload = await self._shape(message)
+        if message.id == new.id:  # not an earlier send returned for a repeated nonce
+            await self._bus.publish(_event("MESSAGE_CREATE", payload, channel))
+        return payload
+
+    async def get(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> JSON:
+        access = await channel_access(self._storage, channel_id, user_id)
+        access.require(Permission.READ_MESSAGE_HISTORY)
+        message = await self._storage.messages.get_message(
+            channel_id, parse_snowflake(message_id, "message_id"), user_id
+        )
+        if message is None:
+            raise NotFound(Resource.MESSAGE)
+        return await self._shape(message)
+
+    async def history(
+        self,
+        user_id: Snowflake,
+        channel_id: Snowflake,
+        *,
+        before: object = None,
+        after: object = None,
+        around: object = None,
+        limit: object = None,
+    ) -> list[JSON]:
+        """Newest first; at most one of before/after/around, as Discord allows."""
+        access = await channel_access(self._storage, channel_id, user_id)
+        if not access.channel.type.holds_messages:
+            raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)
+        count = HISTORY_DEFAULT if limit is None else validate_int(limit, "limit", 1, HISTORY_MAX)
+        anchors = {
+            k: v
+            for k, v in (("before", before), ("after", after), ("around", around))
+            if v is not None
+        }
+        if len(anchors) > 1:
+            raise ValidationError.single(
+                "before", "BASE_TYPE_INVALID", "Use at most one of before, after and around."
+            )
+        if not access.permissions & Permission.READ_MESSAGE_HISTORY:
+            return []  # Discord answers an empty page rather than 403
+        parsed = {k: parse_snowflake(v, k) for k, v in anchors.items()}
+        messages = await self._storage.messages.list_messages(
+            channel_id, user_id, limit=count, **parsed
+        )
+        return await self._shapes(messages)
+
+    async def edit(
+        self, user_id: Snowflake, channel_id: Snowflake, message_id: object, content: object
+    ) -> JSON:
+        access = await channel_access(self._storage, channel_id, user_id)
+        target = parse_snowflake(message_id, "message_id")
+        current = await self._storage.messages.get_message(channel_id, target, user_id)
+        if current is None:
+            raise NotFound(Resource.MESSAGE)
+        if current.author.id != user_id:
+            raise PermissionDenied("Cannot edit a message authored by another user")
+        text = validate_content(content)
+        message = await self._storage.messages.update_message(
+            channel_id,
+            target,
+            content=text,
+            mention_ids=_ids(_USER_MENTION, text),
+            edited_at=utc_from_ms(self._clock.now_ms()),
+            viewer_id=user_id,
+        )
+        if message is None:
+            raise NotFound(Resource.MESSAGE)
+        payload = await self._shape(message)
+        await self._bus.publish(_event("MESSAGE_UPDATE", payload, access.channel))
+        return payload
+
+    async def delete(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> None:
+        access = await channel_access(self._storage, channel_id, user_id)
+        target = parse_snowflake(message_id, "message_id")
+        message = await self._storage.messages.get_message(channel_id, target, user_id)
+        if message is None:
+            raise NotFound(Resource.MESSAGE)
+        if message.author.id != user_id:
+            access.require(Permission.MANAGE_MESSAGES)
+        if not await self._storage.messages.delete_message(channel_id, target):
+            raise NotFound(Resource.MESSAGE)
+        await self._publish_deleted(access.channel, [target])
+
+    async def bulk_delete(
+        self, user_id: Snowflake, channel_id: Snowflake, message_ids: Sequence[object]
+    ) -> None:
+        access = await channel_access(self._storage, channel_id, user_id)
+        access.require(Permission.MANAGE_MESSAGES)
+        if not BULK_MIN <= len(message_ids) <= BULK_MAX:
+            raise ValidationError.single(
+                "messages", "BASE_TYPE_BAD_LENGTH", f"Must be between {BULK_MIN} and {BULK_MAX}."
+            )
+        ids = list(
+            dict.fromkeys(parse_snowflake(m, f"messages.{i}") for i, m in enumerate(message_ids))
+        )
+        oldest = snowflake_at(self._clock.now_ms() - int(BULK_MAX_AGE.total_seconds() * 1000))
+        if any(i < oldest for i in ids):
+            raise Conflict(
+                "You can only bulk delete messages that are under 14 days old.",
+                code="MESSAGES_TOO_OLD",
+                discord_code=50034,
+            )
+        deleted = await self._storage.messages.bulk_delete_messages(channel_id, ids)
+        if deleted:
+            await self._publish_deleted(access.channel, deleted)
+
+    async def pins(self, user_id: Snowflake, channel_id: Snowflake) -> list[JSON]:
+        access = await channel_access(self._storage, channel_id, user_id)
+        if not access.permissions & Permission.READ_MESSAGE_HISTORY:
+            return []
+        return await self._shapes(await self._storage.messages.list_pins(channel_id, user_id))
+
+    async def set_pinned(
+        self, user_id: Snowflake, channel_id: Snowflake, message_id: object, pinned: bool
+    ) -> None:
+        access = await channel_access(self._storage, channel_id, user_id)
+        access.require(Permission.MANAGE_MESSAGES)
+        target = parse_snowflake(message_id, "message_id")
+        changed = await self._storage.messages.set_pinned(channel_id, target, pinned)
+        if changed is None:
+            raise NotFound(Resource.MESSAGE)
+        if changed:
+            channel = access.channel
+            payload: JSON = {"channel_id": str(channel.id), "last_pin_timestamp": None}
+            if channel.guild_id is not None:
+                payload["guild_id"] = str(channel.guild_id)
+            await self._bus.publish(_event("CHANNEL_PINS_UPDATE", payload, channel))
+
+    async def _sendable(self, channel_id: Snowflake, user_id: Snowflake) -> ChannelAccess:
+        access = await channel_access(self._storage, channel_id, user_id)
+        if not access.channel.type.holds_messages:
+            raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)
+        access.require(Permission.SEND_MESSAGES)
+        return access
+
+    async def _reference(
+        self, channel: Channel, user_id: Snowflake, raw: object
+    ) -> MessageReference:
+        target = parse_snowflake(raw, "message_reference.message_id")
+        parent = await self._storage.messages.get_message(channel.id, target, user_id)
+        if parent is None:
+            raise ValidationError.single(
+                "message_reference", "REPLIES_UNKNOWN_MESSAGE", "Unknown message"
+            )
+        return MessageReference(target, channel.id, channel.guild_id)
+
+    async def _publish_deleted(self, channel: Channel, ids: Sequence[Snowflake]) -> None:
+        base: JSON = {"channel_id": str(channel.id)}
+        if channel.guild_id is not None:
+            base["guild_id"] = str(channel.guild_id)
+        if len(ids) == 1:
+            event = _event("MESSAGE_DELETE", {"id": str(ids[0]), **base}, channel)
+        else:
+            event = _event("MESSAGE_DELETE_BULK", {"ids": [str(i) for i in ids], **base}, channel)
+        await self._bus.publish(event)
+
+    async def _shape(self, message: Message) -> JSON:
+        return (await self._shapes([message]))[0]
+
+    async def _shapes(self, messages: Sequence[Message]) -> list[JSON]:
+        """Shapes with mentioned users resolved in one read for the whole page."""
+        wanted = {i for m in messages for i in m.mention_ids}
+        users = (
+            {u.id: u for u in await self._storage.users.get_users(list(wanted))} if wanted else {}
+        )
+        return [message_shape(m, [users[i] for i in m.mention_ids if i in users]) for m in messages]

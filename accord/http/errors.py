@@ -1,0 +1,136 @@
+"""The one place where errors become HTTP responses.
+
+Bodies carry both what Discord clients read (``code``, ``message``,
+``errors``) and the seeds' ``error`` object (string code, details, request id).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from quart import Quart, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from accord.core.errors import (
+    AuthenticationError,
+    Conflict,
+    DomainError,
+    FieldError,
+    LimitReached,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from accord.http.responses import json_response
+
+log = logging.getLogger(__name__)
+
+# Conflicts that Discord answers with something other than 400.
+_CONFLICT_STATUS = {"USER_BANNED": 403}
+
+
+def request_id() -> str:
+    rid: str | None = g.get("request_id")
+    if rid is None:
+        rid = g.request_id = uuid.uuid4().hex
+    return rid
+
+
+def _nested_errors(errors: tuple[FieldError, ...]) -> dict[str, Any]:
+    """Discord's shape: ``{"field": {"sub": {"_errors": [{"code", "message"}]}}}``."""
+    tree: dict[str, Any] = {}
+    for error in errors:
+        node = tree
+        for part in error.field.split("."):
+            node = node.setdefault(part, {})
+        node.setdefault("_errors", []).append({"code": error.code, "message": error.message})
+    return tree
+
+
+def error_body(
+    status: int,
+    discord_code: int,
+    code: str,
+    message: str,
+    errors: tuple[FieldError, ...] = (),
+) -> Response:
+    body: dict[str, Any] = {"code": discord_code, "message": message}
+    if errors:
+        body["errors"] = _nested_errors(errors)
+    body["error"] = {
+        "code": code,
+        "message": message,
+        "details": [{"field": e.field, "code": e.code, "message": e.message} for e in errors],
+        "request_id": request_id(),
+    }
+    return json_response(body, status=status)
+
+
+def domain_status(error: DomainError) -> int:
+    match error:
+        case ValidationError():
+            return 400
+        case AuthenticationError():
+            return 401
+        case PermissionDenied():
+            return 403
+        case NotFound():
+            return 404
+        case Conflict():
+            return _CONFLICT_STATUS.get(error.code, 400)
+        case LimitReached():
+            return 400
+    return 500
+
+
+async def _domain_error(error: DomainError) -> Response:
+    errors = error.errors if isinstance(error, ValidationError) else ()
+    return error_body(domain_status(error), error.discord_code, error.code, error.message, errors)
+
+
+# Framework-level failures, in Discord's words where Discord has them.
+_HTTP_ERRORS: dict[int, tuple[int, str, str]] = {
+    400: (50109, "BAD_REQUEST", "The request body contains invalid JSON."),
+    401: (40001, "UNAUTHORIZED", "401: Unauthorized"),
+    404: (0, "NOT_FOUND", "404: Not Found"),
+    405: (0, "METHOD_NOT_ALLOWED", "405: Method Not Allowed"),
+    413: (40005, "PAYLOAD_TOO_LARGE", "Request entity too large"),
+    415: (0, "UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json"),
+}
+
+
+async def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    discord_code, code, message = _HTTP_ERRORS.get(
+        status, (0, "HTTP_ERROR", f"{status}: {error.name}")
+    )
+    response = error_body(status, discord_code, code, message)
+    if status == 413:
+        # The unread rest of the body would be taken for the next request on
+        # this connection, so it ends here.
+        response.headers["Connection"] = "close"
+    if status == 405 and error.response is None:
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+async def _unexpected(error: Exception) -> Response:
+    log.exception(
+        "unhandled error on %s %s (request %s)", request.method, request.path, request_id()
+    )
+    return error_body(500, 0, "INTERNAL_ERROR", "500: Internal Server Error")
+
+
+def install_error_handlers(app: Quart) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+    @app.after_request
+    async def _tag(response: Response) -> Response:
+        response.headers["X-Request-Id"] = request_id()
+        return response

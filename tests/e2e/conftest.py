@@ -1,0 +1,61 @@
+"""A real Accord REST server on port 0 over a fresh database, and a client for it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+import trio
+
+from accord.bootstrap import Services, open_services
+from accord.config import Settings
+from accord.http.server import serve_api
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture
+async def services(
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Services]:
+    settings = Settings(
+        api_port=0,
+        data_dir=tmp_path,
+        jwt_secret=TEST_JWT_SECRET,
+        pool_size=4,
+        rate_limit_scale=getattr(request, "param", 1000.0),
+    )
+    async with open_services(settings, database_url) as services:
+        yield services
+
+
+@pytest.fixture
+async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client whose base URL is a live server's /api/v10."""
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(serve_api, services, "127.0.0.1", 0)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}/api/v10", timeout=10
+        ) as client:
+            yield client
+        nursery.cancel_scope.cancel()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def register(client: httpx.AsyncClient, name: str) -> dict[str, str]:
+    """Register ``name`` and return the token response."""
+    response = await client.post(
+        "/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": "correct horse"},
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+__all__ = ["bearer", "register", "replace"]
