@@ -21,10 +21,17 @@ from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
 from accord.core.ports.ratelimit import RateLimiter
 from accord.core.ports.storage import Storage
+from accord.core.services.applications import ApplicationService
 from accord.core.services.auth import AuthService
+from accord.core.services.bans import BanService
 from accord.core.services.channels import ChannelService
 from accord.core.services.guilds import GuildService
+from accord.core.services.invites import InviteService
+from accord.core.services.members import MemberService
 from accord.core.services.messages import MessageService
+from accord.core.services.reactions import ReactionService
+from accord.core.services.roles import RoleService
+from accord.core.services.users import UserService
 from accord.core.snowflake import SnowflakeGenerator
 
 
@@ -42,6 +49,13 @@ class Services:
     guilds: GuildService
     channels: ChannelService
     messages: MessageService
+    members: MemberService
+    roles: RoleService
+    bans: BanService
+    invites: InviteService
+    reactions: ReactionService
+    users: UserService
+    applications: ApplicationService
 
 
 def jwt_secret(settings: Settings) -> bytes:
@@ -82,4 +96,11 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             guilds=GuildService(storage, bus, ids, clock),
             channels=ChannelService(storage, bus, ids),
             messages=MessageService(storage, bus, ids, clock),
+            members=MemberService(storage, bus, ids, clock),
+            roles=RoleService(storage, bus, ids, clock),
+            bans=BanService(storage, bus, ids, clock),
+            invites=InviteService(storage, bus, ids, clock),
+            reactions=ReactionService(storage, bus, ids, clock),
+            users=UserService(storage, bus, ids, clock),
+            applications=ApplicationService(storage, bus, ids, clock),
         )

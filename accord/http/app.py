@@ -10,7 +10,16 @@ from accord.http import health
 from accord.http.context import SERVICES_KEY
 from accord.http.errors import install_error_handlers
 from accord.http.ratelimit import install_rate_limits
-from accord.http.routes import auth, channels, guilds, users
+from accord.http.routes import (
+    applications,
+    auth,
+    channels,
+    guilds,
+    invites,
+    members,
+    reactions,
+    users,
+)
 
 # Discord clients put the version in the path; /api is its unversioned alias.
 API_PREFIXES = ("/api/v10", "/api")
@@ -40,6 +49,10 @@ def create_app(services: Services) -> QuartTrio:
             users.blueprint,
             guilds.blueprint,
             channels.blueprint,
+            members.blueprint,
+            invites.blueprint,
+            reactions.blueprint,
+            applications.blueprint,
         ):
             app.register_blueprint(
                 blueprint,
