@@ -14,6 +14,7 @@ SERVE_OPTIONS = (
     "host",
     "api_port",
     "gateway_port",
+    "gateway_url",
     "data_dir",
     "database_url",
     "redis_url",

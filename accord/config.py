@@ -62,6 +62,14 @@ OPTIONS: tuple[Option, ...] = (
         "gateway WebSocket port (0: any)",
     ),
     Option(
+        "gateway_url",
+        "--gateway-url",
+        "ACCORD_GATEWAY_URL",
+        None,
+        _optional,
+        "public gateway URL clients are told to use; unset: ws://HOST:GATEWAY_PORT",
+    ),
+    Option(
         "data_dir",
         "--data-dir",
         "ACCORD_DATA_DIR",
@@ -133,6 +141,7 @@ class Settings:
     host: str = "127.0.0.1"
     api_port: int = 8080
     gateway_port: int = 8081
+    gateway_url: str | None = None
     data_dir: Path = Path("./.accord")
     database_url: str | None = None
     redis_url: str | None = None

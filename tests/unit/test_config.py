@@ -19,6 +19,7 @@ def test_defaults_match_the_documented_ones():
         host="127.0.0.1",
         api_port=8080,
         gateway_port=8081,
+        gateway_url=None,
         data_dir=Path("./.accord"),
         database_url=None,
         redis_url=None,

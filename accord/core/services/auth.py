@@ -168,8 +168,11 @@ class AuthService:
             raise InvalidToken()
         return Principal(user, session_id=claims.session_id)
 
-    def forget_bot_token(self, token_hash: bytes) -> None:
-        self._bots.pop(token_hash, None)
+    def forget_application(self, application_id: Snowflake) -> None:
+        """Stop accepting cached bot tokens of an application (after a token reset)."""
+        for digest, (application, _) in list(self._bots.items()):
+            if application.id == application_id:
+                del self._bots[digest]
 
     async def _open_session(self, user_id: Snowflake) -> Tokens:
         now = self._clock.now_ms()
