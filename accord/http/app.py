@@ -7,6 +7,7 @@ from quart_trio import QuartTrio
 
 from accord.bootstrap import Services
 from accord.http import health
+from accord.http.body import drain_body, reject_nul_in_url
 from accord.http.context import SERVICES_KEY
 from accord.http.errors import install_error_handlers
 from accord.http.ratelimit import install_rate_limits
@@ -39,6 +40,8 @@ def create_app(services: Services) -> QuartTrio:
         scalar_ui_path=None,
     )
     install_error_handlers(app)
+    app.before_request(drain_body)
+    app.before_request(reject_nul_in_url)
     install_rate_limits(app)
     app.register_blueprint(health.blueprint)
     for prefix in API_PREFIXES:

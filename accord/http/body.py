@@ -42,6 +42,24 @@ def validation_error(error: pydantic.ValidationError) -> ValidationError:
     return ValidationError(fields)
 
 
+def _nul_fields(value: object, path: str = "") -> list[str]:
+    """Where a decoded JSON value holds a NUL character, which PostgreSQL text cannot store."""
+    if isinstance(value, str):
+        return [path or "_body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [path or "_body"] if any("\x00" in str(k) for k in value) else []
+        for key, item in value.items():
+            found += _nul_fields(item, f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(value, list):
+        return [
+            f
+            for i, item in enumerate(value)
+            for f in _nul_fields(item, f"{path}.{i}" if path else str(i))
+        ]
+    return []
+
+
 async def read_body(model: type[M]) -> M:
     """The request's JSON body as ``model``: 415 if not JSON, 400 if malformed or invalid."""
     limit = request.max_content_length
@@ -56,7 +74,34 @@ async def read_body(model: type[M]) -> M:
         data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
         raise BadRequest() from None
+    # JSON can only carry NUL escaped, so the tree is walked only when the escape appears.
+    if b"\\u0000" in raw:
+        nul = _nul_fields(data)
+        if nul:
+            raise ValidationError(
+                FieldError(f, "STRING_TYPE_INVALID", "Must not contain NUL characters.")
+                for f in nul
+            )
     try:
         return model.model_validate(data, strict=False)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from None
+
+
+async def reject_nul_in_url() -> None:
+    """Before every request: a NUL in the path or query can never name anything we store."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items()):
+        raise ValidationError.single("_url", "STRING_TYPE_INVALID", "URL contains NUL characters.")
+
+
+async def drain_body() -> None:
+    """Before every request: read the whole body (it is bounded by MAX_CONTENT_LENGTH).
+
+    Hypercorn cannot reuse a keep-alive connection whose request body is still
+    arriving when the response is complete (a 401, 405 or automatic OPTIONS
+    answered before the body was read): the next request on it never gets an
+    answer. Reading first means every response follows the whole request. The
+    read is cached, so routes that parse the body do not read it twice.
+    """
+    if request.content_length or "transfer-encoding" in request.headers:
+        await request.get_data()

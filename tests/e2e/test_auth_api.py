@@ -134,3 +134,17 @@ async def test_auth_is_rate_limited_with_discord_headers(api: httpx.AsyncClient)
     assert body["global"] is False and 0 < body["retry_after"] <= 60
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["X-RateLimit-Scope"] == "user"
+
+
+async def test_nul_characters_are_refused_not_stored(api: httpx.AsyncClient):
+    login = await api.post(
+        "/auth/login", json={"email": "a\u0000@example.com", "password": "x" * 8}
+    )
+    assert login.status_code in (400, 401)
+    register = await api.post(
+        "/auth/register",
+        json={"username": "nul_user", "email": "n@example.com", "password": "pass\u0000word"},
+    )
+    assert register.status_code == 400 and "password" in register.json()["errors"]
+    in_query = await api.get("/users/@me?x=%00")
+    assert in_query.status_code == 400

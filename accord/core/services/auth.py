@@ -111,7 +111,11 @@ class AuthService:
     async def login(self, email: object, password: object) -> Tokens:
         if not isinstance(email, str) or not isinstance(password, str):
             raise InvalidCredentials()
-        account = await self._storage.users.get_account_by_email(email.strip())
+        try:
+            address = validate_email(email)
+        except ValidationError:
+            raise InvalidCredentials() from None
+        account = await self._storage.users.get_account_by_email(address)
         if account is None or account.user.bot:
             await self._hasher.verify(await self._decoy(), password)
             raise InvalidCredentials()
