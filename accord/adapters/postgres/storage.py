@@ -68,6 +68,10 @@ async def _create_pool(dsn: str, max_size: int) -> asyncpg.Pool:
     )
 
 
+async def _terminate(pool: asyncpg.Pool) -> None:
+    pool.terminate()
+
+
 @asynccontextmanager
 async def open_postgres_storage(
     dsn: str, *, pool_size: int = 10, bridge: Bridge | None = None
@@ -88,7 +92,9 @@ async def open_postgres_storage(
             scope.shield = True
             await bridge.run(pool.close)
         if scope.cancelled_caught:
-            pool.terminate()
+            # The pool belongs to the asyncio loop, so even forcing it runs there.
+            with trio.CancelScope(shield=True):
+                await bridge.run(_terminate, pool)
 
 
 # Checked by mypy: the adapter implements the whole storage port.
