@@ -58,12 +58,24 @@ class PostgresStorage(PgRepository):
             return bool(await connection.fetchval("SELECT 1", timeout=2))
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Release without asyncpg's default reset query.
+
+    asyncpg still rolls back a transaction left open; the default reset adds
+    ``RESET ALL; UNLISTEN *; pg_advisory_unlock_all(); CLOSE ALL`` as one more
+    round trip on every release. The repositories keep no session state (locks
+    are transaction-scoped, nothing is SET, LISTENed or DECLAREd), so that
+    round trip would reset nothing.
+    """
+
+
 async def _create_pool(dsn: str, max_size: int) -> asyncpg.Pool:
     return await asyncpg.create_pool(
         dsn,
         min_size=1,
         max_size=max_size,
         command_timeout=30,
+        reset=_keep_session,
         server_settings={"application_name": "accord"},
     )
 
