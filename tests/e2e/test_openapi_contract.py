@@ -81,6 +81,7 @@ def test_schemathesis_finds_no_server_errors(database_url: str, tmp_path: Path):
             capture_output=True,
             text=True,
             timeout=SCHEMATHESIS_MAX_TIME + 60,
+            cwd=tmp_path,  # its example database and reports stay out of the tree
         )
         assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
         process.terminate()

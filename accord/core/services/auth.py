@@ -34,6 +34,11 @@ REFRESH_TOKEN_TTL = timedelta(days=30)
 SESSION_CACHE_TTL_S = 30.0
 SESSION_CACHE_MAX = 50_000
 BOT_CACHE_MAX = 10_000
+# Verified access tokens, so a request costs a dict lookup rather than a JWT
+# check and a user read. An entry is only used while its session is still
+# trusted (see _session_live), so logout ends it at once in this process.
+PRINCIPAL_CACHE_TTL_S = 10.0
+PRINCIPAL_CACHE_MAX = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,7 @@ class AuthService:
         self._clock = clock
         self._live_sessions: dict[Snowflake, float] = {}
         self._bots: dict[bytes, tuple[Application, float]] = {}
+        self._principals: dict[str, tuple[Principal, float]] = {}
         # Verifying against this when the email is unknown makes both failures
         # cost the same, so timing does not reveal which accounts exist.
         self._decoy_hash: str | None = None
@@ -164,13 +170,32 @@ class AuthService:
             return Principal(application.bot, application=application)
         if scheme.lower() != "bearer":
             raise InvalidToken("401: Unauthorized")
+        now = self._clock.monotonic()
+        cached = self._principals.get(credential)
+        if cached is not None and cached[1] > now:
+            principal = cached[0]
+            trusted_until = self._live_sessions.get(principal.session_id or Snowflake(0))
+            if trusted_until is not None and trusted_until > now:
+                return principal
         claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
         if not await self._session_live(claims.session_id):
             raise InvalidToken("Session has ended")
         user = await self._storage.users.get_user(claims.user_id)
         if user is None:
             raise InvalidToken()
-        return Principal(user, session_id=claims.session_id)
+        principal = Principal(user, session_id=claims.session_id)
+        if len(self._principals) >= PRINCIPAL_CACHE_MAX:
+            self._principals.clear()
+        # Never past the token's own expiry.
+        lifetime = min(PRINCIPAL_CACHE_TTL_S, claims.expires_at - self._clock.now_ms() / 1000)
+        self._principals[credential] = (principal, now + lifetime)
+        return principal
+
+    def forget_user(self, user_id: Snowflake) -> None:
+        """Drop cached principals of a user whose profile changed."""
+        for token, (principal, _) in list(self._principals.items()):
+            if principal.user.id == user_id:
+                del self._principals[token]
 
     def forget_application(self, application_id: Snowflake) -> None:
         """Stop accepting cached bot tokens of an application (after a token reset)."""
