@@ -96,6 +96,8 @@ async def test_bad_message_input_is_a_clear_400(api):
     assert bad_id.status_code == 400
     bad_limit = await api.get(f"{url}?limit=0", headers=headers)
     assert bad_limit.status_code == 400
+    huge_limit = await api.get(f"{url}?limit={'9' * 5000}", headers=headers)
+    assert huge_limit.status_code == 400
     page = (await api.get(url, headers=headers)).json()
     assert page == []  # nothing was stored by any of the refused requests
 

@@ -13,7 +13,7 @@ from accord.http.app import create_app
 from tests.e2e.process import SHUTDOWN_TIMEOUT, accord_serve
 
 # Bounded: schemathesis stops after this many seconds whatever it has left.
-SCHEMATHESIS_MAX_TIME = 150
+SCHEMATHESIS_MAX_TIME = 100
 
 
 def _fetch(url: str, body: dict[str, object] | None = None) -> dict[str, object]:

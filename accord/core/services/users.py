@@ -1,11 +1,48 @@
-"""Use cases for profiles and DMs (being written)."""
+"""Use cases for the caller's own profile, guild list and DMs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
 from accord.core.clock import Clock
+from accord.core.entities import Channel, ChannelType, Guild, User
+from accord.core.errors import Conflict, FieldError, NotFound, Resource, ValidationError
+from accord.core.events import Event
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import Storage
-from accord.core.snowflake import SnowflakeGenerator
+from accord.core.services.access import guild_permissions_of
+from accord.core.services.account_kind import CannotMessageUser
+from accord.core.services.avatars import avatar_hash
+from accord.core.shapes import JSON, channel_shape, current_user_shape, partial_guild_shape
+from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
+from accord.core.validation import validate_global_name, validate_username
+
+# Discord's page bounds for GET /users/@me/guilds.
+GUILD_PAGE_MIN, GUILD_PAGE_MAX = 1, 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanges:
+    """A PATCH of /users/@me: ``*_set`` says whether the field was sent (null clears)."""
+
+    username: object = None
+    username_set: bool = False
+    global_name: object = None
+    global_name_set: bool = False
+    avatar: object = None
+    avatar_set: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GuildPage:
+    before: Snowflake | None = None
+    after: Snowflake | None = None
+    limit: int = GUILD_PAGE_MAX
+    with_counts: bool = False
 
 
 class UserService:
@@ -16,3 +53,121 @@ class UserService:
         self._bus = bus
         self._ids = ids
         self._clock = clock
+
+    async def modify_me(self, user_id: Snowflake, changes: ProfileChanges) -> JSON:
+        """Rename or re-avatar the caller (bots too); only the caller is told."""
+        user = await self._user(user_id)
+        updated = _apply(user, changes)
+        if updated != user:
+            try:
+                saved = await self._storage.users.update_user(updated)
+            except Conflict as exc:
+                raise ValidationError.single("username", exc.code, exc.message) from None
+            if saved is None:
+                raise NotFound(Resource.USER)
+            updated = saved
+        account = None if updated.bot else await self._storage.users.get_account(user_id)
+        payload = current_user_shape(account, updated)
+        if updated != user:
+            await self._bus.publish(Event("USER_UPDATE", payload, user_ids=frozenset({user_id})))
+        return payload
+
+    async def list_my_guilds(self, user_id: Snowflake, page: GuildPage) -> list[JSON]:
+        """The caller's guilds in id order, each with ``owner`` and their guild permissions."""
+        guilds = await self._storage.guilds.list_user_guilds(
+            user_id, before=page.before, after=page.after, limit=page.limit
+        )
+        return [await self._guild_entry(user_id, g, page.with_counts) for g in guilds]
+
+    async def list_my_dms(self, user_id: Snowflake) -> list[JSON]:
+        channels = await self._storage.channels.list_private_channels(user_id)
+        others = {r for c in channels for r in c.recipient_ids if r != user_id}
+        users = {u.id: u for u in await self._storage.users.get_users(list(others))}
+        return [
+            channel_shape(c, [users[r] for r in c.recipient_ids if r in users]) for c in channels
+        ]
+
+    async def open_dm(self, caller: User, recipient_id: object) -> JSON:
+        """The DM with ``recipient_id``, created on first use; CHANNEL_CREATE when new."""
+        user_id = caller.id
+        recipient_key = parse_snowflake(recipient_id, "recipient_id")
+        if recipient_key == user_id:
+            raise ValidationError.single(
+                "recipient_id", "INVALID_RECIPIENT", "Cannot open a DM with yourself."
+            )
+        recipient = await self._storage.users.get_user(recipient_key)
+        if recipient is None:
+            raise NotFound(Resource.USER)
+        if caller.bot and recipient.bot:
+            raise CannotMessageUser("Bots cannot open DMs with other bots")
+        candidate = Channel(
+            id=self._ids.next_id(), type=ChannelType.DM, recipient_ids=(user_id, recipient.id)
+        )
+        channel = await self._storage.channels.open_dm(candidate)
+        payload = channel_shape(channel, [recipient])
+        if channel.id == candidate.id:
+            await self._bus.publish(
+                Event(
+                    "CHANNEL_CREATE", payload, channel_id=channel.id, user_ids=frozenset({user_id})
+                )
+            )
+        return payload
+
+    async def _guild_entry(self, user_id: Snowflake, guild: Guild, with_counts: bool) -> JSON:
+        context = await self._storage.access.permission_context(guild.id, user_id)
+        permissions = 0 if context is None else int(guild_permissions_of(context))
+        shape = partial_guild_shape(guild)
+        shape.update(
+            {"owner": guild.owner_id == user_id, "permissions": str(permissions), "banner": None}
+        )
+        if with_counts:
+            counts = await self._storage.guilds.get_guild_counts(guild.id)
+            shape["approximate_member_count"] = counts.member_count if counts else 0
+            shape["approximate_presence_count"] = 0
+        return shape
+
+    async def _user(self, user_id: Snowflake) -> User:
+        user = await self._storage.users.get_user(user_id)
+        if user is None:
+            raise NotFound(Resource.USER)
+        return user
+
+
+def _checked(
+    errors: list[FieldError],
+    sent: bool,
+    check: Callable[[object], T],
+    value: object,
+    current: T,
+) -> T:
+    """``check(value)`` if the field was sent, else ``current``; failures go to ``errors``."""
+    if not sent:
+        return current
+    try:
+        return check(value)
+    except ValidationError as exc:
+        errors.extend(exc.errors)
+        return current
+
+
+def _avatar(value: object) -> str | None:
+    return None if value is None else avatar_hash(value)
+
+
+def _apply(user: User, changes: ProfileChanges) -> User:
+    """The user with every sent field validated; all bad fields are reported together."""
+    errors: list[FieldError] = []
+    username = _checked(
+        errors, changes.username_set, validate_username, changes.username, user.username
+    )
+    global_name = _checked(
+        errors,
+        changes.global_name_set,
+        validate_global_name,
+        changes.global_name,
+        user.global_name,
+    )
+    avatar = _checked(errors, changes.avatar_set, _avatar, changes.avatar, user.avatar)
+    if errors:
+        raise ValidationError(errors)
+    return replace(user, username=username, global_name=global_name, avatar=avatar)

@@ -14,6 +14,7 @@ from accord.core.snowflake import Snowflake, parse_snowflake
 from accord.http.body import read_body
 from accord.http.context import services
 from accord.http.principal import current_principal
+from accord.http.query import int_arg
 from accord.http.ratelimit import MESSAGE_CREATE, rate_limited
 from accord.http.responses import json_response, no_content
 
@@ -136,14 +137,13 @@ async def delete_overwrite(channel_id: str, overwrite_id: str) -> Response:
 async def list_messages(channel_id: str) -> Response:
     principal = await current_principal()
     args = request.args
-    limit = args.get("limit")
     page = await services().messages.history(
         principal.user.id,
         _channel(channel_id),
         before=args.get("before"),
         after=args.get("after"),
         around=args.get("around"),
-        limit=int(limit) if limit is not None and limit.isdigit() else limit,
+        limit=int_arg("limit"),
     )
     return json_response(page)
 

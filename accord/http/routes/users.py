@@ -1,26 +1,116 @@
-"""``/users``: the caller's own account, and other users' public profiles."""
+"""``/users``: the caller's own account, guilds and DMs, and other users' public profiles."""
 
 from __future__ import annotations
 
-from quart import Blueprint, Response
+from pydantic import BaseModel, ConfigDict
+from quart import Blueprint, Response, request
+from quart_schema import document_request
 
-from accord.core.errors import NotFound, Resource
+from accord.core.errors import NotFound, Resource, ValidationError
+from accord.core.services.users import GUILD_PAGE_MAX, GUILD_PAGE_MIN, GuildPage, ProfileChanges
 from accord.core.shapes import current_user_shape, user_shape
-from accord.core.snowflake import parse_snowflake
+from accord.core.snowflake import Snowflake, parse_snowflake
+from accord.core.validation import validate_int
+from accord.http.body import read_body
 from accord.http.context import services
+from accord.http.exact import SnowflakeId
 from accord.http.principal import current_principal
 from accord.http.responses import json_response
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 
 
+class ModifyMeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str | None = None
+    global_name: str | None = None
+    avatar: str | None = None  # a data URI (data:image/png;base64,...); null removes it
+
+
+class OpenDmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipient_id: SnowflakeId
+
+
+def _optional_id(name: str) -> Snowflake | None:
+    raw = request.args.get(name)
+    return None if raw is None else parse_snowflake(raw, name)
+
+
+def _limit() -> int:
+    raw = request.args.get("limit")
+    if raw is None:
+        return GUILD_PAGE_MAX
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+        raise ValidationError.single("limit", "NUMBER_TYPE_COERCE", "Must be an integer.")
+    return validate_int(int(raw), "limit", GUILD_PAGE_MIN, GUILD_PAGE_MAX)
+
+
+def _flag(name: str) -> bool:
+    raw = request.args.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise ValidationError.single(name, "BASE_TYPE_BOOLEAN", "Must be either true or false.")
+    return raw in ("true", "1")
+
+
 @blueprint.get("/@me")
 async def get_me() -> Response:
     principal = await current_principal()
-    account = None
-    if not principal.user.bot:
-        account = await services().storage.users.get_account(principal.user.id)
-    return json_response(current_user_shape(account, principal.user))
+    if principal.user.bot:
+        return json_response(current_user_shape(None, principal.user))
+    # The account row is read anyway; its user is fresher than the cached principal's.
+    account = await services().storage.users.get_account(principal.user.id)
+    return json_response(current_user_shape(account, account.user if account else principal.user))
+
+
+@blueprint.patch("/@me")
+@document_request(ModifyMeBody)
+async def modify_me() -> Response:
+    principal = await current_principal()
+    body = await read_body(ModifyMeBody)
+    sent = body.model_fields_set
+    changes = ProfileChanges(
+        username=body.username,
+        username_set="username" in sent,
+        global_name=body.global_name,
+        global_name_set="global_name" in sent,
+        avatar=body.avatar,
+        avatar_set="avatar" in sent,
+    )
+    payload = await services().users.modify_me(principal.user.id, changes)
+    # Cached principals hold the old profile; drop them so the next request
+    # in this process sees the new one.
+    if principal.application is not None:
+        services().auth.forget_application(principal.application.id)
+    else:
+        services().auth.forget_user(principal.user.id)
+    return json_response(payload)
+
+
+@blueprint.get("/@me/guilds")
+async def list_my_guilds() -> Response:
+    principal = await current_principal()
+    page = GuildPage(
+        before=_optional_id("before"),
+        after=_optional_id("after"),
+        limit=_limit(),
+        with_counts=_flag("with_counts"),
+    )
+    return json_response(await services().users.list_my_guilds(principal.user.id, page))
+
+
+@blueprint.get("/@me/channels")
+async def list_my_dms() -> Response:
+    principal = await current_principal()
+    return json_response(await services().users.list_my_dms(principal.user.id))
+
+
+@blueprint.post("/@me/channels")
+@document_request(OpenDmBody)
+async def open_dm() -> Response:
+    principal = await current_principal()
+    body = await read_body(OpenDmBody)
+    return json_response(await services().users.open_dm(principal.user, body.recipient_id))
 
 
 @blueprint.get("/<user_id>")

@@ -1,0 +1,119 @@
+"""Reordering a guild's channels: positions, parents, and permission sync with the parent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from accord.core.entities import Channel, ChannelType
+from accord.core.errors import ValidationError
+from accord.core.events import Event
+from accord.core.permissions import Permission
+from accord.core.ports.bus import EventBus
+from accord.core.ports.storage import ChannelPosition, Storage
+from accord.core.services.access import guild_access
+from accord.core.shapes import channel_shape
+from accord.core.snowflake import Snowflake, parse_snowflake
+from accord.core.validation import validate_int
+
+POSITION_MAX = 10_000  # as for a single channel's PATCH
+MOVES_MAX = 500  # a guild's channel cap: no request needs more
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMove:
+    """One entry of the request; ``move_parent`` says whether parent_id was sent at all."""
+
+    id: object
+    position: object = None
+    parent_id: object = None
+    move_parent: bool = False
+    lock_permissions: bool = False
+
+
+class ChannelPositionService:
+    def __init__(self, storage: Storage, bus: EventBus) -> None:
+        self._storage = storage
+        self._bus = bus
+
+    async def reorder(
+        self, user_id: Snowflake, guild_id: Snowflake, moves: Sequence[ChannelMove]
+    ) -> None:
+        """Apply every move together; CHANNEL_UPDATE for each channel that changed."""
+        access = await guild_access(self._storage, guild_id, user_id)
+        access.require(Permission.MANAGE_CHANNELS)
+        if any(m.lock_permissions for m in moves):
+            access.require(Permission.MANAGE_ROLES)  # syncing rewrites overwrites
+        if not 1 <= len(moves) <= MOVES_MAX:
+            raise ValidationError.single(
+                "_body", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MOVES_MAX} in length."
+            )
+        before = {c.id: c for c in await self._storage.channels.list_guild_channels(guild_id)}
+        positions = [_position(i, m, before) for i, m in enumerate(moves)]
+        if len({p.id for p in positions}) != len(positions):
+            raise ValidationError.single("_body", "BASE_TYPE_INVALID", "A channel appears twice.")
+        moved = await self._storage.channels.set_channel_positions(guild_id, positions)
+        locked = {p.id for p, m in zip(positions, moves, strict=True) if m.lock_permissions}
+        for channel in moved:
+            old = before[channel.id]
+            if channel.id in locked and channel.parent_id is not None:
+                synced = await self._sync(channel, before[channel.parent_id])
+                if synced is not None:
+                    # Who can see the channel may have changed: the whole guild is told.
+                    await self._bus.publish(
+                        Event("CHANNEL_UPDATE", channel_shape(synced), guild_id=guild_id)
+                    )
+                    continue
+            if (channel.position, channel.parent_id) != (old.position, old.parent_id):
+                await self._bus.publish(
+                    Event(
+                        "CHANNEL_UPDATE",
+                        channel_shape(channel),
+                        guild_id=guild_id,
+                        channel_id=channel.id,
+                    )
+                )
+
+    async def _sync(self, channel: Channel, parent: Channel) -> Channel | None:
+        """Give the channel its parent's overwrites; the updated channel, or None if unchanged."""
+        if set(channel.overwrites) == set(parent.overwrites):
+            return None
+        keep = {o.id for o in parent.overwrites}
+        for overwrite in channel.overwrites:
+            if overwrite.id not in keep:
+                await self._storage.channels.delete_overwrite(channel.id, Snowflake(overwrite.id))
+        for overwrite in parent.overwrites:
+            if overwrite not in channel.overwrites:
+                await self._storage.channels.put_overwrite(channel.id, overwrite)
+        return await self._storage.channels.get_channel(channel.id)
+
+
+def _position(
+    index: int, move: ChannelMove, channels: Mapping[Snowflake, Channel]
+) -> ChannelPosition:
+    channel_id = parse_snowflake(move.id, f"{index}.id")
+    channel = channels.get(channel_id)
+    if channel is None:
+        raise ValidationError.single(
+            f"{index}.id", "CHANNEL_UNKNOWN", "Not a channel of this guild."
+        )
+    position = channel.position
+    if move.position is not None:
+        position = validate_int(move.position, f"{index}.position", 0, POSITION_MAX)
+    if not move.move_parent:
+        return ChannelPosition(channel_id, position)
+    if move.parent_id is None:
+        return ChannelPosition(channel_id, position, None, move_parent=True)
+    parent_id = parse_snowflake(move.parent_id, f"{index}.parent_id")
+    parent = channels.get(parent_id)
+    if channel.type is ChannelType.GUILD_CATEGORY:
+        raise ValidationError.single(
+            f"{index}.parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."
+        )
+    if parent is None or parent.type is not ChannelType.GUILD_CATEGORY:
+        raise ValidationError.single(
+            f"{index}.parent_id",
+            "CHANNEL_PARENT_INVALID",
+            "Parent must be a category of this guild.",
+        )
+    return ChannelPosition(channel_id, position, parent_id, move_parent=True)
