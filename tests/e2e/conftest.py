@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,9 +13,12 @@ import trio
 
 from accord.bootstrap import Services, open_services
 from accord.config import Settings
+from accord.core.snowflake import Snowflake
 from accord.http.server import serve_api
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+# Every e2e test that waits on the server is bounded by this.
+TEST_SECONDS = 30
 
 
 @pytest.fixture
@@ -58,4 +62,22 @@ async def register(client: httpx.AsyncClient, name: str) -> dict[str, str]:
     return dict(response.json())
 
 
-__all__ = ["bearer", "register", "replace"]
+def bounded(test):
+    """Fail the test rather than hang past TEST_SECONDS."""
+
+    @functools.wraps(test)
+    async def run(*args, **kwargs):
+        with trio.fail_after(TEST_SECONDS):
+            await test(*args, **kwargs)
+
+    return run
+
+
+async def account(client: httpx.AsyncClient, name: str) -> tuple[dict[str, str], Snowflake]:
+    """Register ``name``: its auth headers and user id."""
+    headers = bearer((await register(client, name))["access_token"])
+    me = await client.get("/users/@me", headers=headers)
+    return headers, Snowflake(int(me.json()["id"]))
+
+
+__all__ = ["account", "bearer", "bounded", "register", "replace"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import UTC, datetime
 
@@ -13,9 +12,8 @@ import trio
 from accord.core.entities import Role
 from accord.core.permissions import Permission
 from accord.core.snowflake import Snowflake
-from tests.e2e.conftest import bearer, register
+from tests.e2e.conftest import bearer, bounded, register
 
-TEST_SECONDS = 30
 # What discord.py's AppInfo reads with data[...] (a missing one is a KeyError there).
 DISCORD_PY_REQUIRED = {
     "id",
@@ -30,17 +28,6 @@ DISCORD_PY_REQUIRED = {
     "rpc_origins",
 }
 SEND = Permission.VIEW_CHANNEL | Permission.SEND_MESSAGES
-
-
-def bounded(test):
-    """Fail the test, rather than hang the suite, if it runs past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            return await test(*args, **kwargs)
-
-    return run
 
 
 def drain(stream) -> list:

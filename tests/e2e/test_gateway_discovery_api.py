@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,20 +13,7 @@ import trio
 from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.http.server import serve_api
-from tests.e2e.conftest import TEST_JWT_SECRET, bearer, register
-
-TEST_SECONDS = 30
-
-
-def bounded(test):
-    """Fail the test, rather than hang the suite, if it runs past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            return await test(*args, **kwargs)
-
-    return run
+from tests.e2e.conftest import TEST_JWT_SECRET, bearer, bounded, register
 
 
 @asynccontextmanager

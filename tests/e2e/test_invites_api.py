@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -12,35 +11,16 @@ import trio
 from accord.core.entities import Invite, Role
 from accord.core.permissions import Permission
 from accord.core.snowflake import Snowflake
-from tests.e2e.conftest import bearer, register
-
-TEST_SECONDS = 30
-
-
-def bounded(test):
-    """Fail the test rather than hang past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            await test(*args, **kwargs)
-
-    return run
-
-
-async def _account(api, name):
-    headers = bearer((await register(api, name))["access_token"])
-    me = await api.get("/users/@me", headers=headers)
-    return headers, Snowflake(int(me.json()["id"]))
+from tests.e2e.conftest import account, bounded
 
 
 async def _world(api, services):
     """An owner with a guild, a plain member, and an outsider."""
-    owner, owner_id = await _account(api, "owner")
+    owner, owner_id = await account(api, "owner")
     created = await api.post("/guilds", json={"name": "Invites"}, headers=owner)
     guild = created.json()
-    member, member_id = await _account(api, "member")
-    outsider, outsider_id = await _account(api, "outsider")
+    member, member_id = await account(api, "member")
+    outsider, outsider_id = await account(api, "outsider")
     gid = Snowflake(int(guild["id"]))
     await services.storage.members.add_member(gid, member_id, datetime.now(UTC))
     return SimpleNamespace(
@@ -57,7 +37,7 @@ async def _world(api, services):
 
 async def _member_with(api, services, world, name, permissions):
     """A new member holding a role with ``permissions``."""
-    headers, user_id = await _account(api, name)
+    headers, user_id = await account(api, name)
     await services.storage.members.add_member(world.gid, user_id, datetime.now(UTC))
     role = Role(services.ids.next_id(), world.gid, f"{name}-role", permissions, position=1)
     await services.storage.roles.create_role(role)
@@ -279,7 +259,7 @@ async def test_max_uses_refuses_the_next_joiner(api, services):
     invite = await _invite(api, world, max_uses=1)
     first = await api.post(f"/invites/{invite['code']}", headers=world.outsider)
     assert first.status_code == 200 and first.json()["uses"] == 1
-    late, _ = await _account(api, "late")
+    late, _ = await account(api, "late")
     refused = await api.post(f"/invites/{invite['code']}", headers=late)
     assert refused.status_code == 404 and refused.json()["code"] == 10006
     assert (await api.get(f"/guilds/{world.gid}", headers=late)).status_code == 404

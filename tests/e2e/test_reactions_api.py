@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -10,37 +9,19 @@ import trio
 
 from accord.core.permissions import Permission
 from accord.core.snowflake import Snowflake
-from tests.e2e.conftest import bearer, register
+from tests.e2e.conftest import account, bounded
 
-TEST_SECONDS = 30
 THUMBS = "\U0001f44d"
 THUMBS_WIRE = "%F0%9F%91%8D"  # its UTF-8 bytes, percent-encoded
 CUSTOM_ID = "123456789012345678"
 
 
-def bounded(test):
-    """Fail the test rather than hang past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            await test(*args, **kwargs)
-
-    return run
-
-
-async def _account(api, name):
-    headers = bearer((await register(api, name))["access_token"])
-    me = await api.get("/users/@me", headers=headers)
-    return headers, Snowflake(int(me.json()["id"]))
-
-
 async def _world(api, services):
     """An owner's guild with one message, a plain member, and an outsider."""
-    owner, owner_id = await _account(api, "owner")
+    owner, owner_id = await account(api, "owner")
     guild = (await api.post("/guilds", json={"name": "Reactions"}, headers=owner)).json()
-    member, member_id = await _account(api, "member")
-    outsider, _ = await _account(api, "outsider")
+    member, member_id = await account(api, "member")
+    outsider, _ = await account(api, "outsider")
     gid = Snowflake(int(guild["id"]))
     await services.storage.members.add_member(gid, member_id, datetime.now(UTC))
     cid = guild["channels"][0]["id"]
@@ -60,7 +41,7 @@ async def _world(api, services):
 
 
 async def _joined(api, services, world, name):
-    headers, user_id = await _account(api, name)
+    headers, user_id = await account(api, name)
     await services.storage.members.add_member(world.gid, user_id, datetime.now(UTC))
     return headers, user_id
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -12,34 +11,15 @@ import trio
 from accord.core.entities import Role
 from accord.core.permissions import Permission
 from accord.core.snowflake import Snowflake
-from tests.e2e.conftest import bearer, register
-
-TEST_SECONDS = 30
-
-
-def bounded(test):
-    """Fail the test rather than hang past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            await test(*args, **kwargs)
-
-    return run
-
-
-async def _account(api, name):
-    headers = bearer((await register(api, name))["access_token"])
-    me = await api.get("/users/@me", headers=headers)
-    return headers, Snowflake(int(me.json()["id"]))
+from tests.e2e.conftest import account, bounded
 
 
 async def _world(api, services):
     """An owner's guild, a plain member, and an outsider."""
-    owner, owner_id = await _account(api, "owner")
+    owner, owner_id = await account(api, "owner")
     guild = (await api.post("/guilds", json={"name": "Busy"}, headers=owner)).json()
-    member, member_id = await _account(api, "member")
-    outsider, _ = await _account(api, "outsider")
+    member, member_id = await account(api, "member")
+    outsider, _ = await account(api, "outsider")
     gid = Snowflake(int(guild["id"]))
     await services.storage.members.add_member(gid, member_id, datetime.now(UTC))
     return SimpleNamespace(
@@ -54,7 +34,7 @@ async def _world(api, services):
 
 
 async def _member_with(api, services, world, name, permissions):
-    headers, user_id = await _account(api, name)
+    headers, user_id = await account(api, name)
     await services.storage.members.add_member(world.gid, user_id, datetime.now(UTC))
     role = Role(services.ids.next_id(), world.gid, f"{name}-role", permissions, position=1)
     await services.storage.roles.create_role(role)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import functools
 from datetime import UTC, datetime
 
 import httpx
@@ -12,22 +11,10 @@ import trio
 
 from accord.core.permissions import ALL, DEFAULT_EVERYONE
 from accord.core.snowflake import Snowflake
-from tests.e2e.conftest import bearer, register
+from tests.e2e.conftest import bearer, bounded, register
 
-TEST_SECONDS = 30
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 GIF = b"GIF89a" + b"\x00" * 16
-
-
-def bounded(test):
-    """Fail the test, rather than hang the suite, if it runs past TEST_SECONDS."""
-
-    @functools.wraps(test)
-    async def run(*args, **kwargs):
-        with trio.fail_after(TEST_SECONDS):
-            return await test(*args, **kwargs)
-
-    return run
 
 
 def data_uri(kind: str, image: bytes) -> str:

@@ -8,11 +8,10 @@ from datetime import datetime
 import asyncpg
 
 from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.channel_rows import CHANNEL_COLUMNS, channel_from_row
 from accord.adapters.postgres.guild_rows import (
-    CHANNEL_COLUMNS,
     GUILD_COLUMNS,
     ROLE_COLUMNS,
-    channel_from_row,
     guild_from_row,
     role_from_row,
 )
