@@ -28,7 +28,6 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 import outcome
 import trio
-import trio_asyncio
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -44,10 +43,10 @@ CANCEL_GRACE = 5.0
 SHUTDOWN_GRACE = 5.0
 
 ENV_VAR = "ACCORD_DB_BRIDGE"
-# Chosen by loadtest/bench_bridge.py (docs/decisions/0001): the thread bridge
-# is ~2x on SELECT 1 at 32 tasks but not 1.5x at 1 task in most runs, and the
-# rule keeps the simpler bridge unless the margin holds at every concurrency.
-DEFAULT_KIND = "trio-asyncio"
+# Chosen by measurement (docs/decisions/0001, revised): under the concurrency
+# a server runs at, the thread bridge does ~2x the queries of trio-asyncio
+# for about half the CPU each, and it leaves asyncio itself unpatched.
+DEFAULT_KIND = "thread"
 
 
 class Bridge(Protocol):
@@ -98,6 +97,10 @@ class TrioAsyncioBridge:
 
 @asynccontextmanager
 async def open_trio_asyncio_bridge(*, cancel_grace: float = CANCEL_GRACE) -> AsyncIterator[Bridge]:
+    # Imported only when chosen: importing it installs trio-asyncio's loop
+    # policy for the whole process.
+    import trio_asyncio
+
     async with trio_asyncio.open_loop() as loop:
         yield TrioAsyncioBridge(loop, cancel_grace=cancel_grace)
 
@@ -170,7 +173,8 @@ def _serve(loop: asyncio.AbstractEventLoop) -> None:
 @asynccontextmanager
 async def open_thread_loop_bridge(*, cancel_grace: float = CANCEL_GRACE) -> AsyncIterator[Bridge]:
     """Run an asyncio loop in its own thread; on exit stop it and join the thread (bounded)."""
-    # Not asyncio.new_event_loop(): trio_asyncio replaces it with one that refuses in Trio.
+    # Not asyncio.new_event_loop(): once trio_asyncio is imported it returns a
+    # loop that refuses to run inside Trio.
     loop = asyncio.SelectorEventLoop()
     # Daemon, so a loop wedged past the join timeout cannot hold the process at exit.
     thread = threading.Thread(target=_serve, args=(loop,), name="accord-asyncio", daemon=True)
