@@ -1,0 +1,1 @@
+"""Discord-compatible WebSocket gateway: protocol codec, sessions, replay and fan-out."""
