@@ -468,3 +468,41 @@ async def test_remove_all_reactions_counts_what_it_removed(storage: PostgresStor
     assert await remove_all(channel_id, new_id()) is None
     got = await storage.messages.get_message(channel_id, message.id, other.id)
     assert got.reactions == ()
+
+
+async def test_delete_author_messages_takes_only_that_authors_recent_messages_in_the_guild(
+    storage,
+):
+    place = await room(storage)
+    other_author = await seed.user(storage)
+    await seed.member(storage, place.guild_id, other_author)
+    second = await storage.channels.create_channel(
+        Channel(id=new_id(), type=ChannelType.GUILD_TEXT, guild_id=place.guild_id, name="two")
+    )
+    elsewhere = await room(storage, owner=other_author)  # another guild, same author
+
+    old = (await storage.messages.create_message(draft(place, "old", other_author))).id
+    since = new_id()
+    mine = [
+        (await storage.messages.create_message(draft(place, "a", other_author))).id,
+        (
+            await storage.messages.create_message(
+                replace(draft(place, "b", other_author), channel_id=second.id)
+            )
+        ).id,
+        (await storage.messages.create_message(draft(place, "c", other_author))).id,
+    ]
+    kept = (await storage.messages.create_message(draft(place, "owner's"))).id
+    far = (await storage.messages.create_message(draft(elsewhere, "other guild"))).id
+
+    deleted = await storage.messages.delete_author_messages(place.guild_id, other_author.id, since)
+    assert deleted == {place.channel.id: [mine[0], mine[2]], second.id: [mine[1]]}
+    viewer = place.owner.id
+    for gone in mine:
+        channel = second.id if gone == mine[1] else place.channel.id
+        assert await storage.messages.get_message(channel, gone, viewer) is None
+    assert await storage.messages.get_message(place.channel.id, old, viewer) is not None
+    assert await storage.messages.get_message(place.channel.id, kept, viewer) is not None
+    assert await storage.messages.get_message(elsewhere.channel.id, far, viewer) is not None
+    again = await storage.messages.delete_author_messages(place.guild_id, other_author.id, since)
+    assert again == {}

@@ -165,6 +165,28 @@ class PgMessageRepository(PgRepository):
         deleted = {r["id"] for r in rows}
         return list(dict.fromkeys(i for i in message_ids if i in deleted))
 
+    async def delete_author_messages(
+        self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
+    ) -> dict[Snowflake, list[Snowflake]]:
+        return await self._bridge.run(self._delete_author_messages, guild_id, author_id, since)
+
+    async def _delete_author_messages(
+        self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
+    ) -> dict[Snowflake, list[Snowflake]]:
+        async with self._pool.acquire() as connection:
+            # messages_author (author_id, id) finds them without reading channels.
+            rows = await connection.fetch(
+                "UPDATE messages SET deleted_at = now() WHERE author_id = $1 AND id > $2"
+                " AND guild_id = $3 AND deleted_at IS NULL RETURNING channel_id, id",
+                author_id,
+                since,
+                guild_id,
+            )
+        deleted: dict[Snowflake, list[Snowflake]] = {}
+        for row in sorted(rows, key=lambda r: r["id"]):
+            deleted.setdefault(Snowflake(row["channel_id"]), []).append(Snowflake(row["id"]))
+        return deleted
+
     async def set_pinned(
         self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
     ) -> bool | None:

@@ -351,6 +351,15 @@ class MessageRepository(Protocol):
         """Delete those that are live messages of the channel; returns which were."""
         ...
 
+    async def delete_author_messages(
+        self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
+    ) -> dict[Snowflake, list[Snowflake]]:
+        """Delete the author's live messages in the guild with ids above ``since``.
+
+        Returns the deleted ids per channel, each list in id order.
+        """
+        ...
+
     async def set_pinned(
         self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
     ) -> bool | None:

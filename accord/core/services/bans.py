@@ -101,9 +101,7 @@ class BanService:
             await publish_departure(self._bus, guild_id, user)
         if seconds:
             since = snowflake_at(self._clock.now_ms() - seconds * 1000)
-            await purge_recent_messages(
-                self._storage, self._bus, guild_id, target_id, since, user_id
-            )
+            await purge_recent_messages(self._storage, self._bus, guild_id, target_id, since)
 
     async def unban(self, user_id: Snowflake, guild_id: Snowflake, target_id: Snowflake) -> None:
         await self._moderator(user_id, guild_id)
