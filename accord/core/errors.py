@@ -2,11 +2,15 @@
 
     DomainError
     ├── ValidationError        VALIDATION_ERROR      50035  (field errors)
+    │   └── UnknownEmoji       UNKNOWN_EMOJI         10014  (a 400, as Discord answers it)
     ├── AuthenticationError    UNAUTHORIZED          40001
     │   ├── InvalidToken       INVALID_TOKEN         50014
     │   └── InvalidCredentials INVALID_CREDENTIALS   50035
     ├── PermissionDenied       MISSING_PERMISSIONS   50013
-    │   └── MissingAccess      MISSING_ACCESS        50001
+    │   ├── MissingAccess      MISSING_ACCESS        50001
+    │   ├── BotsForbidden      BOTS_FORBIDDEN        20001
+    │   ├── BotsOnly           BOTS_ONLY             20002
+    │   └── CannotMessageUser  CANNOT_MESSAGE_USER   50007
     ├── NotFound               UNKNOWN_*             100xx  (one per resource kind)
     ├── Conflict               CONFLICT / specific   various
     └── LimitReached           MAXIMUM_*             300xx
@@ -89,6 +93,35 @@ class MissingAccess(PermissionDenied):
     code = "MISSING_ACCESS"
     discord_code = 50001
     default_message = "Missing Access"
+
+
+class BotsForbidden(PermissionDenied):
+    code = "BOTS_FORBIDDEN"
+    discord_code = 20001
+    default_message = "Bots cannot use this endpoint"
+
+
+class BotsOnly(PermissionDenied):
+    code = "BOTS_ONLY"
+    discord_code = 20002
+    default_message = "Only bots can use this endpoint"
+
+
+class CannotMessageUser(PermissionDenied):
+    code = "CANNOT_MESSAGE_USER"
+    discord_code = 50007
+    default_message = "Cannot send messages to this user"
+
+
+class UnknownEmoji(ValidationError):
+    """Not an emoji Accord can react with: Discord's 10014, answered with a 400 as Discord does."""
+
+    code = "UNKNOWN_EMOJI"
+    discord_code = 10014
+    default_message = "Unknown Emoji"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([FieldError("emoji", "UNKNOWN_EMOJI", reason)])
 
 
 class Resource(Enum):

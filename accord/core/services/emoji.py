@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from accord.core.entities import Emoji
-from accord.core.errors import FieldError, ValidationError
+from accord.core.errors import UnknownEmoji
 from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
 
 # The longest standard emoji (family and flag sequences joined with ZWJ and
@@ -18,17 +18,6 @@ _CUSTOM_ID = re.compile(r"[0-9]{1,20}")
 # Control characters, separators, surrogates and private use never belong to an emoji.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Zs", "Zl", "Zp"})
 _REPLACEMENT = "\ufffd"  # what a percent-encoding of invalid UTF-8 decodes to
-
-
-class UnknownEmoji(ValidationError):
-    """Not an emoji Accord can react with: Discord's 10014, answered with a 400 as Discord does."""
-
-    code = "UNKNOWN_EMOJI"
-    discord_code = 10014
-    default_message = "Unknown Emoji"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__([FieldError("emoji", "UNKNOWN_EMOJI", reason)])
 
 
 def parse_emoji(raw: str) -> Emoji:

@@ -8,12 +8,18 @@ from typing import TypeVar
 
 from accord.core.clock import Clock
 from accord.core.entities import Channel, ChannelType, Guild, User
-from accord.core.errors import Conflict, FieldError, NotFound, Resource, ValidationError
+from accord.core.errors import (
+    CannotMessageUser,
+    Conflict,
+    FieldError,
+    NotFound,
+    Resource,
+    ValidationError,
+)
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import Storage
 from accord.core.services.access import guild_permissions_of
-from accord.core.services.account_kind import CannotMessageUser
 from accord.core.services.avatars import avatar_hash
 from accord.core.shapes import JSON, channel_shape, current_user_shape, partial_guild_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
