@@ -14,11 +14,13 @@ from pathlib import Path
 
 from accord.adapters.crypto import Argon2PasswordHasher, JwtAccessTokens
 from accord.adapters.memory.bus import InProcessEventBus
+from accord.adapters.memory.presence import InMemoryPresence
 from accord.adapters.memory.ratelimit import InMemoryRateLimiter
 from accord.adapters.postgres.storage import open_postgres_storage
 from accord.config import Settings
 from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
+from accord.core.ports.presence import PresenceStore
 from accord.core.ports.ratelimit import RateLimiter
 from accord.core.ports.storage import Storage
 from accord.core.services.applications import ApplicationService
@@ -44,6 +46,7 @@ class Services:
     clock: Clock
     ids: SnowflakeGenerator
     bus: EventBus
+    presence: PresenceStore
     rate_limiter: RateLimiter
     auth: AuthService
     guilds: GuildService
@@ -91,6 +94,7 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             clock=clock,
             ids=ids,
             bus=bus,
+            presence=InMemoryPresence(clock),
             rate_limiter=InMemoryRateLimiter(clock),
             auth=auth,
             guilds=GuildService(storage, bus, ids, clock),

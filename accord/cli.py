@@ -21,6 +21,8 @@ SERVE_OPTIONS = (
     "worker_id",
     "pool_size",
     "rate_limit_scale",
+    "heartbeat_interval_ms",
+    "resume_window_s",
     "migrate",
 )
 MIGRATE_OPTIONS = ("data_dir", "database_url")
@@ -38,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         "PostgreSQL is started in the data dir and migrated.",
     )
     add_options(serve, SERVE_OPTIONS)
+    for name, surface in (("api", "the REST API"), ("gateway", "the WebSocket gateway")):
+        alone = commands.add_parser(
+            name,
+            help=f"run only {surface}",
+            description=f"Run only {surface}; several processes share DATABASE_URL.",
+        )
+        add_options(alone, SERVE_OPTIONS)
     migrate = commands.add_parser(
         "migrate",
         help="apply pending database migrations",
@@ -54,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args)
         if args.command == "serve":
             run_serve(settings)
+        elif args.command in ("api", "gateway"):
+            run_serve(settings, frozenset({args.command}))
         elif args.command == "migrate":
             applied = run_migrate(settings)
             print("\n".join(f"applied {name}" for name in applied) or "nothing to apply")

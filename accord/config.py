@@ -70,6 +70,22 @@ OPTIONS: tuple[Option, ...] = (
         "public gateway URL clients are told to use; unset: ws://HOST:GATEWAY_PORT",
     ),
     Option(
+        "heartbeat_interval_ms",
+        "--heartbeat-interval",
+        "ACCORD_HEARTBEAT_INTERVAL_MS",
+        41250,
+        int,
+        "gateway heartbeat interval in milliseconds told to clients in HELLO",
+    ),
+    Option(
+        "resume_window_s",
+        "--resume-window",
+        "ACCORD_RESUME_WINDOW_S",
+        300.0,
+        float,
+        "seconds a dropped gateway session stays resumable",
+    ),
+    Option(
         "data_dir",
         "--data-dir",
         "ACCORD_DATA_DIR",
@@ -142,6 +158,8 @@ class Settings:
     api_port: int = 8080
     gateway_port: int = 8081
     gateway_url: str | None = None
+    heartbeat_interval_ms: int = 41250
+    resume_window_s: float = 300.0
     data_dir: Path = Path("./.accord")
     database_url: str | None = None
     redis_url: str | None = None
@@ -181,6 +199,10 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
             values[option.name] = option.parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{source}={raw!r}: {exc}") from None
+    if not 1000 <= values["heartbeat_interval_ms"] <= 600_000:
+        raise ConfigError("heartbeat interval must be 1000-600000 ms")
+    if not 0 < values["resume_window_s"] <= 3600:
+        raise ConfigError("resume window must be within (0, 3600] seconds")
     if values["pool_size"] < 1:
         raise ConfigError("pool size must be at least 1")
     if not values["rate_limit_scale"] > 0:

@@ -8,17 +8,23 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from types import FrameType
 
 import trio
 
 from accord.adapters.postgres.embedded import embedded_postgres
 from accord.adapters.postgres.migrations import migrate_url
-from accord.bootstrap import open_services
+from accord.bootstrap import Services, open_services
 from accord.config import Settings
+from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.server import serve_gateway
+from accord.http.gateway_discovery import gateway_url
 from accord.http.server import serve_api
 
 log = logging.getLogger("accord")
+
+SURFACES = frozenset({"api", "gateway"})
 
 
 class Shutdown(Exception):
@@ -44,8 +50,8 @@ def run_migrate(settings: Settings) -> list[str]:
         return asyncio.run(migrate_url(url))
 
 
-def run_serve(settings: Settings) -> None:
-    """``accord serve``: everything in one process until Ctrl-C or SIGTERM."""
+def run_serve(settings: Settings, surfaces: frozenset[str] = SURFACES) -> None:
+    """``accord serve`` (both surfaces), ``accord api`` or ``accord gateway``, until a signal."""
     # Until trio.run installs its own handlers, SIGTERM must still unwind the
     # with-blocks below so an embedded PostgreSQL is stopped, not orphaned.
     signal.signal(signal.SIGTERM, _raise_shutdown)
@@ -55,17 +61,50 @@ def run_serve(settings: Settings) -> None:
                 applied = asyncio.run(migrate_url(url))
                 for name in applied:
                     log.info("applied migration %s", name)
-            trio.run(_serve, settings, url)
+            trio.run(_serve, settings, url, surfaces)
     except (KeyboardInterrupt, Shutdown):
         pass
     log.info("stopped")
 
 
-async def _serve(settings: Settings, url: str) -> None:
+def build_gateway(services: Services) -> Gateway:
+    settings = services.settings
+    config = GatewayConfig(
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        resume_window_s=settings.resume_window_s,
+    )
+    return Gateway(services.storage, services.auth, services.bus, services.presence, config)
+
+
+async def start_surfaces(
+    services: Services, surfaces: frozenset[str], nursery: trio.Nursery
+) -> tuple[int | None, int | None]:
+    """Start the gateway and/or the REST API in `nursery`; returns their bound ports."""
+    settings = services.settings
+    gateway_port: int | None = None
+    if "gateway" in surfaces:
+        gateway = build_gateway(services)
+        gateway_port = await nursery.start(
+            serve_gateway, gateway, settings.host, settings.gateway_port
+        )
+        # With port 0 the bound port is only known now; clients must be told the real one.
+        settings = replace(settings, gateway_port=gateway_port)
+        services = replace(services, settings=settings)
+        gateway.config = replace(gateway.config, public_url=gateway_url(settings))
+    api_port: int | None = None
+    if "api" in surfaces:
+        api_port = await nursery.start(serve_api, services, settings.host, settings.api_port)
+    return api_port, gateway_port
+
+
+async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with open_services(settings, url) as services, trio.open_nursery() as nursery:
-            api_port = await nursery.start(serve_api, services, settings.host, settings.api_port)
-            print(f"Accord is running: http://{settings.host}:{api_port}/", flush=True)
+            api_port, gateway_port = await start_surfaces(services, surfaces, nursery)
+            if api_port is not None:
+                print(f"Accord is running: http://{settings.host}:{api_port}/", flush=True)
+            if gateway_port is not None:
+                print(f"Gateway: ws://{settings.host}:{gateway_port}/", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
             async for signum in signals:
                 log.info("received %s, shutting down", signal.Signals(signum).name)

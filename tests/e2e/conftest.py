@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -14,7 +14,10 @@ import trio
 from accord.bootstrap import Services, open_services
 from accord.config import Settings
 from accord.core.snowflake import Snowflake
+from accord.gateway.hub import Gateway
+from accord.gateway.server import serve_gateway
 from accord.http.server import serve_api
+from accord.runner import build_gateway
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 # Every e2e test that waits on the server is bounded by this.
@@ -45,6 +48,22 @@ async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
             base_url=f"http://127.0.0.1:{port}/api/v10", timeout=10
         ) as client:
             yield client
+        nursery.cancel_scope.cancel()
+
+
+@dataclass
+class GatewayServer:
+    url: str
+    hub: Gateway
+
+
+@pytest.fixture
+async def gateway(services: Services) -> AsyncIterator[GatewayServer]:
+    """A live gateway on port 0 sharing the `api` fixture's services (and event bus)."""
+    hub = build_gateway(services)
+    async with trio.open_nursery() as nursery:
+        port = await nursery.start(serve_gateway, hub, "127.0.0.1", 0)
+        yield GatewayServer(f"ws://127.0.0.1:{port}", hub)
         nursery.cancel_scope.cancel()
 
 
@@ -80,4 +99,4 @@ async def account(client: httpx.AsyncClient, name: str) -> tuple[dict[str, str],
     return headers, Snowflake(int(me.json()["id"]))
 
 
-__all__ = ["account", "bearer", "bounded", "register", "replace"]
+__all__ = ["GatewayServer", "account", "bearer", "bounded", "register", "replace"]

@@ -1,0 +1,55 @@
+"""The in-process presence store of the single-process default."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from accord.core.clock import Clock, utc_from_ms
+from accord.core.ports.presence import PresenceState, Status
+from accord.core.snowflake import Snowflake
+
+# When a user's sessions disagree, the most present status shows: someone
+# online on one device and idle on another is online.
+_RANK = {Status.ONLINE: 4, Status.DND: 3, Status.IDLE: 2, Status.INVISIBLE: 1, Status.OFFLINE: 0}
+# Users whose last-seen time is remembered after their last session ends;
+# past it the oldest entries are forgotten (they read as never seen).
+MAX_LAST_SEEN = 100_000
+
+
+def aggregate(statuses: list[Status]) -> Status:
+    """One user's status as others see it (invisible shows as offline)."""
+    if not statuses:
+        return Status.OFFLINE
+    best = max(statuses, key=_RANK.__getitem__)
+    return Status.OFFLINE if best is Status.INVISIBLE else best
+
+
+class InMemoryPresence:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._sessions: dict[Snowflake, dict[str, Status]] = {}
+        self._last_seen: dict[Snowflake, datetime] = {}
+
+    async def set_session_status(
+        self, user_id: Snowflake, session_id: str, status: Status
+    ) -> Status:
+        self._sessions.setdefault(user_id, {})[session_id] = status
+        return aggregate(list(self._sessions[user_id].values()))
+
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+        mine = self._sessions.get(user_id, {})
+        mine.pop(session_id, None)
+        if not mine:
+            self._sessions.pop(user_id, None)
+            if len(self._last_seen) >= MAX_LAST_SEEN:
+                self._last_seen.pop(next(iter(self._last_seen)))
+            self._last_seen[user_id] = utc_from_ms(self._clock.now_ms())
+        return aggregate(list(mine.values()))
+
+    async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
+        found: dict[Snowflake, PresenceState] = {}
+        for user_id in user_ids:
+            mine = self._sessions.get(user_id)
+            status = aggregate(list(mine.values())) if mine else Status.OFFLINE
+            found[user_id] = PresenceState(user_id, status, self._last_seen.get(user_id))
+        return found

@@ -1,0 +1,216 @@
+"""Domain events in, dispatches out: who receives each event, in what form.
+
+One task consumes the event bus in order. For each event it first refreshes
+what the event changes about the audience (a guild's roles, channels,
+members; who joined or left), then delivers: the event's `d` is serialized
+once (twice when some recipients get the content-blanked form), and each
+recipient's frame only splices in its own sequence number.
+
+A session receives an event only if its user may see it (a member of the
+guild with the required permission in the channel, or a targeted user) and
+its intents ask for it. Without MESSAGE_CONTENT, guild messages arrive with
+content, embeds, attachments and components blanked, except the user's own
+and those that mention the user.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from accord.core.events import Event
+from accord.core.permissions import has_permission
+from accord.core.ports.bus import EventBus
+from accord.core.ports.storage import Storage
+from accord.core.snowflake import Snowflake
+from accord.gateway.frames import PreparedDispatch, prepare_dispatch
+from accord.gateway.guild_view import GuildView, load_view
+from accord.gateway.protocol import DISPATCH_GATES, NO_INTENTS, Intents
+from accord.gateway.registry import SessionRegistry
+from accord.gateway.session import HeldOverflow, Session
+
+log = logging.getLogger("accord.gateway")
+
+# Events after which a guild's view is read again before delivery: they
+# change ownership, roles, channel overwrites or membership.
+_RELOADS: Final = frozenset(
+    {
+        "GUILD_UPDATE",
+        "GUILD_ROLE_CREATE",
+        "GUILD_ROLE_UPDATE",
+        "GUILD_ROLE_DELETE",
+        "CHANNEL_CREATE",
+        "CHANNEL_UPDATE",
+        "CHANNEL_DELETE",
+        "GUILD_MEMBER_ADD",
+        "GUILD_MEMBER_UPDATE",
+        "GUILD_MEMBER_REMOVE",
+    }
+)
+_CONTENT_EVENTS: Final = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
+_BLANKED: Final = {"content": "", "embeds": [], "attachments": [], "components": []}
+
+
+def _user_id(data: Mapping[str, Any], key: str) -> Snowflake | None:
+    user = data.get(key)
+    if isinstance(user, Mapping) and isinstance(user.get("id"), str):
+        return Snowflake(int(user["id"]))
+    return None
+
+
+def _content_readers(data: Mapping[str, Any]) -> frozenset[Snowflake]:
+    """The author and the mentioned users: they see content without MESSAGE_CONTENT."""
+    readers = {Snowflake(int(m["id"])) for m in data.get("mentions", ()) if "id" in m}
+    author = _user_id(data, "author")
+    if author is not None:
+        readers.add(author)
+    return frozenset(readers)
+
+
+class Delivery:
+    """One event on its way to many sessions; serializes lazily, at most once per form."""
+
+    __slots__ = ("_blank", "_full", "_readers", "event", "needed", "subject", "view")
+
+    def __init__(self, event: Event, view: GuildView | None) -> None:
+        self.event = event
+        gate = DISPATCH_GATES.get(event.type)
+        if gate is None:
+            self.needed = NO_INTENTS
+        else:
+            self.needed = gate.guild if event.guild_id is not None else gate.dm
+        # Channel permissions apply to guild-wide audiences, not targeted ones.
+        self.view = view if event.channel_id is not None and event.user_ids is None else None
+        # Presence goes to others: a user's own clients are not told of it.
+        self.subject = _user_id(event.data, "user") if event.type == "PRESENCE_UPDATE" else None
+        self._full: PreparedDispatch | None = None
+        self._blank: PreparedDispatch | None = None
+        self._readers: frozenset[Snowflake] | None = (
+            None if event.guild_id is not None and event.type in _CONTENT_EVENTS else frozenset()
+        )
+
+    def admits(self, session: Session) -> bool:
+        if session.intents & self.needed != self.needed or session.user.id == self.subject:
+            return False
+        view = self.view
+        if view is None:
+            return True
+        channel_id = self.event.channel_id
+        assert channel_id is not None
+        return has_permission(view.permissions_in(session.user.id, channel_id), self.event.required)
+
+    def to(self, session: Session) -> None:
+        """Send to `session` if it may have it."""
+        if self.admits(session):
+            session.dispatch(self._form_for(session))
+
+    def _form_for(self, session: Session) -> PreparedDispatch:
+        readers = self._readers
+        if readers is None:
+            readers = self._readers = _content_readers(self.event.data)
+        if (
+            self.event.guild_id is not None
+            and self.event.type in _CONTENT_EVENTS
+            and not session.intents & Intents.MESSAGE_CONTENT
+            and session.user.id not in readers
+        ):
+            if self._blank is None:
+                self._blank = prepare_dispatch(self.event.type, {**self.event.data, **_BLANKED})
+            return self._blank
+        if self._full is None:
+            self._full = prepare_dispatch(self.event.type, self.event.data)
+        return self._full
+
+
+class FanOut:
+    def __init__(self, registry: SessionRegistry, storage: Storage) -> None:
+        self._registry = registry
+        self._storage = storage
+
+    async def run(self, bus: EventBus, *, task_status: Any = None) -> None:
+        """Consume the bus until cancelled."""
+        async with bus.subscribe() as events:
+            if task_status is not None:
+                task_status.started()
+            async for event in events:
+                try:
+                    await self.handle(event)
+                except Exception:
+                    # One bad event must not stop delivery of every later one.
+                    log.exception("could not deliver %s", event.type)
+
+    async def handle(self, event: Event) -> None:
+        if event.guild_id is not None and (event.affects or event.type in _RELOADS):
+            await self.refresh(event.guild_id, self._affected(event))
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        registry = self._registry
+        if event.user_ids is not None:
+            delivery = Delivery(event, None)
+            for session in registry.sessions_of(event.user_ids):
+                self._to(delivery, session)
+            return
+        if event.guild_id is None:
+            return
+        sessions = registry.by_guild.get(event.guild_id)
+        if not sessions:
+            return
+        delivery = Delivery(event, registry.views.get(event.guild_id))
+        guild_id = event.guild_id
+        for session in list(sessions):
+            if session.loading and self._hold(session, guild_id, event):
+                continue
+            self._to(delivery, session)
+
+    def release(self, session: Session, guild_id: Snowflake) -> None:
+        """Send what was held for `guild_id` while its GUILD_CREATE was prepared."""
+        held = session.loading.pop(guild_id, [])
+        view = self._registry.views.get(guild_id)
+        for event in held:
+            self._to(Delivery(event, view), session)
+
+    async def refresh(self, guild_id: Snowflake, affected: Iterable[Snowflake] = ()) -> None:
+        """Read the guild's view again and (un)subscribe sessions whose membership changed."""
+        registry = self._registry
+        subscribed = {s.user.id for s in registry.by_guild.get(guild_id, ())}
+        users = subscribed | {u for u in affected if u in registry.by_user}
+        if not users:
+            return
+        view = await load_view(self._storage, guild_id, users)
+        if view is not None:
+            registry.views[guild_id] = view
+        for user_id in users:
+            member = view is not None and view.is_member(user_id)
+            for session in list(registry.by_user.get(user_id, ())):
+                if member and guild_id not in session.guild_ids:
+                    registry.subscribe(session, guild_id)
+                elif not member and guild_id in session.guild_ids:
+                    registry.unsubscribe(session, guild_id)
+
+    def _to(self, delivery: Delivery, session: Session) -> None:
+        try:
+            delivery.to(session)
+        except HeldOverflow as exc:
+            self._overflowed(session, exc)
+
+    def _hold(self, session: Session, guild_id: Snowflake, event: Event) -> bool:
+        try:
+            return session.hold(guild_id, event)
+        except HeldOverflow as exc:
+            self._overflowed(session, exc)
+            return True
+
+    def _overflowed(self, session: Session, exc: HeldOverflow) -> None:
+        log.warning("session %s ended: %s", session.id, exc)
+        self._registry.end(session)
+
+    @staticmethod
+    def _affected(event: Event) -> set[Snowflake]:
+        affected = set(event.affects)
+        if event.type in ("GUILD_MEMBER_ADD", "GUILD_MEMBER_REMOVE"):
+            joiner = _user_id(event.data, "user")
+            if joiner is not None:
+                affected.add(joiner)
+        return affected

@@ -1,0 +1,95 @@
+"""What the gateway knows of a guild to decide, per session, who may see an event.
+
+A view holds the guild's owner, role permissions, channel overwrites and the
+roles of the members that have sessions here, so a fan-out computes channel
+permissions from memory instead of asking the database per recipient. It is
+read again from storage whenever an event says any of that changed (roles,
+channels, members, ownership), before that event is delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from accord.core.entities import Channel, Member
+from accord.core.permissions import (
+    NONE,
+    Permission,
+    base_permissions,
+    channel_permissions,
+)
+from accord.core.ports.storage import GuildSnapshot, Storage
+from accord.core.snowflake import Snowflake
+
+
+@dataclass(slots=True)
+class GuildView:
+    guild_id: Snowflake
+    owner_id: Snowflake
+    everyone: Permission
+    role_permissions: dict[Snowflake, Permission]
+    channels: dict[Snowflake, Channel]
+    member_roles: dict[Snowflake, tuple[Snowflake, ...]] = field(default_factory=dict)
+    _cache: dict[tuple[Snowflake, Snowflake], Permission] = field(default_factory=dict)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: GuildSnapshot, members: Iterable[Member]) -> GuildView:
+        guild = snapshot.guild
+        roles = {role.id: role.permissions for role in snapshot.roles}
+        view = cls(
+            guild_id=guild.id,
+            owner_id=guild.owner_id,
+            everyone=roles.get(guild.id, NONE),
+            role_permissions=roles,
+            channels={channel.id: channel for channel in snapshot.channels},
+        )
+        view.add_members(members)
+        return view
+
+    def add_members(self, members: Iterable[Member]) -> None:
+        for member in members:
+            self.member_roles[member.user.id] = member.role_ids
+        self._cache.clear()
+
+    def is_member(self, user_id: Snowflake) -> bool:
+        return user_id in self.member_roles
+
+    def permissions_in(self, user_id: Snowflake, channel_id: Snowflake) -> Permission:
+        """The member's permissions in one channel (NONE for non-members and unknown channels)."""
+        key = (user_id, channel_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        permissions = self._compute(user_id, channel_id)
+        self._cache[key] = permissions
+        return permissions
+
+    def _compute(self, user_id: Snowflake, channel_id: Snowflake) -> Permission:
+        role_ids = self.member_roles.get(user_id)
+        channel = self.channels.get(channel_id)
+        if role_ids is None or channel is None:
+            return NONE
+        base = base_permissions(
+            is_owner=user_id == self.owner_id,
+            everyone=self.everyone,
+            roles=(self.role_permissions.get(r, NONE) for r in role_ids),
+        )
+        return channel_permissions(
+            base,
+            guild_id=self.guild_id,
+            member_id=user_id,
+            member_role_ids=role_ids,
+            overwrites=channel.overwrites,
+        )
+
+
+async def load_view(
+    storage: Storage, guild_id: Snowflake, user_ids: Collection[Snowflake]
+) -> GuildView | None:
+    """Read a guild's view with the given members' roles; None if the guild is gone."""
+    snapshot = await storage.guilds.get_guild_snapshot(guild_id, 0)
+    if snapshot is None:
+        return None
+    members = await storage.members.get_members(guild_id, list(user_ids)) if user_ids else []
+    return GuildView.from_snapshot(snapshot, members)

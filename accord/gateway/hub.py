@@ -1,0 +1,230 @@
+"""The gateway process's shared state and the use cases connections call.
+
+`Gateway` owns the session registry and the fan-out; a connection hands it an
+IDENTIFY or RESUME and gets a session back, and tells it when it ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+import trio
+
+from accord.core.errors import AuthenticationError
+from accord.core.events import Event
+from accord.core.ports.bus import EventBus
+from accord.core.ports.presence import PresenceStore, Status
+from accord.core.ports.storage import Storage
+from accord.core.services.auth import AuthService
+from accord.core.snowflake import Snowflake
+from accord.gateway.fanout import FanOut
+from accord.gateway.frames import RECONNECT, encode_resumed, prepare_dispatch
+from accord.gateway.guild_view import GuildView
+from accord.gateway.identify import (
+    Identify,
+    Resume,
+    authorization_header,
+    granted_intents,
+    presence_shape,
+    ready_payload,
+    session_guild_create,
+)
+from accord.gateway.member_chunks import MembersRequest, member_chunks
+from accord.gateway.outbox import Transport
+from accord.gateway.protocol import CloseCode, GatewayError
+from accord.gateway.registry import SessionRegistry, TooManySessions
+from accord.gateway.replay import InvalidSequence, ReplayPruned
+from accord.gateway.session import Session
+
+log = logging.getLogger("accord.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    heartbeat_interval_ms: int = 41_250  # Discord's
+    resume_window_s: float = 300.0
+    # Advertised to clients as resume_gateway_url; set once the port is bound.
+    public_url: str = ""
+
+
+class ResumeRefused(Exception):
+    """The session cannot be resumed (unknown, ended, someone else's, or pruned): op 9."""
+
+
+class Gateway:
+    def __init__(
+        self,
+        storage: Storage,
+        auth: AuthService,
+        bus: EventBus,
+        presence: PresenceStore,
+        config: GatewayConfig,
+    ) -> None:
+        self.storage = storage
+        self._auth = auth
+        self.bus = bus
+        self.presence = presence
+        self.config = config
+        self.registry = SessionRegistry(config.resume_window_s, trio.current_time)
+        self.fanout = FanOut(self.registry, storage)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Fan-out and session expiry, until cancelled."""
+        async with trio.open_nursery() as nursery:
+            await nursery.start(self._consume)
+            nursery.start_soon(self.registry.wait_reaped, self.end)
+            task_status.started()
+
+    async def _consume(self, *, task_status: trio.TaskStatus[None]) -> None:
+        await self.fanout.run(self.bus, task_status=task_status)
+
+    async def identify(self, request: Identify, transport: Transport) -> Session:
+        """Start a session: READY now, then one GUILD_CREATE per guild as each is read."""
+        try:
+            principal = await self._auth.authenticate(authorization_header(request.token))
+        except AuthenticationError:
+            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
+        user = principal.user
+        session = Session(
+            id=secrets.token_hex(16),
+            user=user,
+            intents=granted_intents(request.intents, user),
+            application=principal.application,
+            large_threshold=request.large_threshold,
+            status=request.status,
+        )
+        try:
+            self.registry.add(session)
+        except TooManySessions as exc:
+            raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
+        # Registered before anything is read, so events from here on are kept
+        # (user events until READY, guild events until their GUILD_CREATE).
+        guild_ids = await self.storage.guilds.list_user_guild_ids(user.id)
+        for guild_id in guild_ids:
+            if guild_id not in session.guild_ids:
+                session.loading[guild_id] = []
+                self.registry.subscribe(session, guild_id)
+        ready = await ready_payload(
+            self.storage,
+            user,
+            principal.application,
+            session.id,
+            guild_ids,
+            self.config.public_url,
+        )
+        session.transport = transport
+        session.start(prepare_dispatch("READY", ready))
+        await self._set_status(session, request.status)
+        for guild_id in guild_ids:
+            await self._send_guild(session, guild_id)
+        return session
+
+    async def _send_guild(self, session: Session, guild_id: Snowflake) -> None:
+        if session.ended or guild_id not in session.loading:
+            return  # ended, or left the guild while READY was being built
+        user_id = session.user.id
+        snapshot = await self.storage.guilds.get_guild_snapshot(guild_id, session.large_threshold)
+        own = await self.storage.members.get_members(guild_id, [user_id])
+        if snapshot is None or not own or session.ended:
+            self.registry.unsubscribe(session, guild_id)
+            return
+        payload = await session_guild_create(
+            snapshot, own[0], self.presence, session.large_threshold
+        )
+        if session.ended or guild_id not in session.loading:
+            return
+        view = self.registry.views.get(guild_id)
+        if view is None:
+            self.registry.views[guild_id] = GuildView.from_snapshot(snapshot, own)
+        else:
+            view.add_members(own)
+        session.dispatch(prepare_dispatch("GUILD_CREATE", payload))
+        self.fanout.release(session, guild_id)
+
+    async def resume(self, request: Resume, transport: Transport) -> Session:
+        """Reattach a session and replay what it missed; ResumeRefused means op 9."""
+        try:
+            principal = await self._auth.authenticate(authorization_header(request.token))
+        except AuthenticationError:
+            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
+        session = self.registry.get(request.session_id)
+        if session is None or session.ended or session.user.id != principal.user.id:
+            raise ResumeRefused("unknown session")
+        try:
+            frames = session.buffer.since(request.seq)
+        except InvalidSequence:
+            raise GatewayError(CloseCode.INVALID_SEQ, "seq is ahead of this session") from None
+        except ReplayPruned:
+            await self.end(session)
+            raise ResumeRefused("the session's buffer no longer reaches back to seq") from None
+        # From here to the last replayed frame nothing awaits, so no live
+        # dispatch can slip in between the replay and RESUMED.
+        previous = session.transport
+        if previous is not None:
+            previous.abort()
+        session.transport = transport
+        session.detached_at = None
+        for frame in frames:
+            if not transport.send(frame):
+                break
+        transport.send(encode_resumed(session.buffer.last_seq))
+        return session
+
+    def detach(self, session: Session, transport: Transport) -> None:
+        """The connection carrying `session` ended in a way that allows RESUME."""
+        # None: the outbox already dropped it (too slow) and the window starts now.
+        if session.transport is transport or (
+            session.transport is None and session.detached_at is None
+        ):
+            self.registry.detach(session)
+
+    async def end(self, session: Session) -> None:
+        """The session is over: forget it and tell others if the user went offline."""
+        if self.registry.get(session.id) is not session:
+            return
+        guild_ids = set(session.guild_ids)
+        self.registry.end(session)
+        status = await self.presence.drop_session(session.user.id, session.id)
+        if status is Status.OFFLINE:
+            await self._announce(session.user.id, guild_ids, status)
+
+    async def set_status(self, session: Session, status: Status) -> None:
+        """Op 3: the session's status changed."""
+        session.status = status
+        await self._set_status(session, status)
+
+    async def _set_status(self, session: Session, status: Status) -> None:
+        user_id = session.user.id
+        before = (await self.presence.get_statuses([user_id]))[user_id].status
+        after = await self.presence.set_session_status(user_id, session.id, status)
+        if after is not before:
+            await self._announce(user_id, set(session.guild_ids), after)
+
+    async def _announce(
+        self, user_id: Snowflake, guild_ids: set[Snowflake], status: Status
+    ) -> None:
+        for guild_id in guild_ids:
+            await self.bus.publish(
+                Event(
+                    "PRESENCE_UPDATE", presence_shape(user_id, status, guild_id), guild_id=guild_id
+                )
+            )
+
+    async def request_members(self, session: Session, request: MembersRequest) -> None:
+        """Op 8: answer with GUILD_MEMBERS_CHUNK dispatches."""
+        is_member = request.guild_id in session.guild_ids
+        chunks = await member_chunks(
+            self.storage, self.presence, request, session.intents, is_member
+        )
+        for chunk in chunks:
+            session.dispatch(prepare_dispatch("GUILD_MEMBERS_CHUNK", chunk))
+
+    def reconnect(self, session_id: str) -> bool:
+        """Send op 7 to a connected session (the client is expected to RESUME)."""
+        session = self.registry.get(session_id)
+        if session is None or session.transport is None:
+            return False
+        session.send_raw(RECONNECT)
+        return True

@@ -1,0 +1,102 @@
+"""The gateway's WebSocket server: TCP listener, handshake, query parameters, connections."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Final
+from urllib.parse import parse_qs, urlsplit
+
+import trio
+from trio_websocket import WebSocketConnection, WebSocketRequest, wrap_server_stream
+
+from accord.gateway.compression import ZlibStream
+from accord.gateway.connection import CLOSE_TIMEOUT_S, Connection
+from accord.gateway.frames import MAX_CLIENT_PAYLOAD_BYTES
+from accord.gateway.hub import Gateway
+from accord.gateway.identify import API_VERSION
+from accord.gateway.outbox import Outbox, OutboxStream, Transport
+from accord.gateway.protocol import CloseCode
+
+log = logging.getLogger("accord.gateway")
+
+# A client has this long to complete the WebSocket handshake.
+HANDSHAKE_TIMEOUT_S: Final = 10.0
+# trio-websocket refuses (close 1009) messages past this; between Discord's
+# 4096-byte payload limit and this, our own check closes with 4002 instead.
+MAX_MESSAGE_BYTES: Final = 4 * MAX_CLIENT_PAYLOAD_BYTES
+# Messages trio-websocket may queue before it stops reading the socket.
+MESSAGE_QUEUE: Final = 4
+
+
+class UnsupportedQuery(Exception):
+    """The connect URL asks for a version, encoding or compression we do not speak."""
+
+
+def parse_query(target: str) -> bool:
+    """Validate `?v=10&encoding=json&compress=zlib-stream`; True if zlib-stream was asked for."""
+    query = parse_qs(urlsplit(target).query)
+    version = query.get("v", [str(API_VERSION)])[-1]
+    if version != str(API_VERSION):
+        raise UnsupportedQuery(f"API version {version!r} is not supported; use v={API_VERSION}")
+    encoding = query.get("encoding", ["json"])[-1]
+    if encoding != "json":
+        raise UnsupportedQuery(f"encoding {encoding!r} is not supported; use encoding=json")
+    compress = query.get("compress", [None])[-1]
+    if compress not in (None, "zlib-stream"):
+        raise UnsupportedQuery(f"compress={compress!r} is not supported; use zlib-stream")
+    return compress == "zlib-stream"
+
+
+async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
+    """One connection's nursery: trio-websocket's reader, our writer, and the receiver here."""
+    outbox = Outbox(stream)
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(outbox.run)
+            accepted = None
+            with trio.move_on_after(HANDSHAKE_TIMEOUT_S):
+                request = await wrap_server_stream(
+                    nursery,
+                    OutboxStream(stream, outbox),
+                    message_queue_size=MESSAGE_QUEUE,
+                    max_message_size=MAX_MESSAGE_BYTES,
+                )
+                accepted = await _accept(request, outbox)
+            if accepted is not None:
+                await Connection(gateway, *accepted).serve()
+            nursery.cancel_scope.cancel()
+    finally:
+        outbox.abort()
+
+
+async def _accept(
+    request: WebSocketRequest, outbox: Outbox
+) -> tuple[WebSocketConnection, Transport] | None:
+    """Complete the handshake; None if the query was refused (the socket is closed with 4012)."""
+    try:
+        zlib = parse_query(request.path)
+    except UnsupportedQuery as exc:
+        ws = await request.accept()
+        with trio.move_on_after(CLOSE_TIMEOUT_S):
+            await ws.aclose(int(CloseCode.INVALID_API_VERSION), str(exc))
+        return None
+    ws = await request.accept()
+    return ws, Transport(outbox, ZlibStream() if zlib else None)
+
+
+async def serve_gateway(
+    gateway: Gateway,
+    host: str,
+    port: int,
+    *,
+    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Accept gateway connections until cancelled; reports the bound port."""
+    listeners = await trio.open_tcp_listeners(port, host=host)
+    bound = listeners[0].socket.getsockname()[1]
+    log.info("gateway listening on %s:%s", host, bound)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(gateway.run)
+        await nursery.start(partial(trio.serve_listeners, partial(_handle, gateway), listeners))
+        task_status.started(bound)
