@@ -40,6 +40,9 @@ from accord.gateway.session import Session
 
 log = logging.getLogger("accord.gateway")
 
+# Ending a half-identified session (presence included) may take this long.
+CLEANUP_TIMEOUT_S = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
@@ -99,27 +102,37 @@ class Gateway:
             self.registry.add(session)
         except TooManySessions as exc:
             raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
+        try:
+            await self._start(session, transport)
+        except BaseException:
+            # Half-identified (cancelled, or the database failed): nothing may linger.
+            with trio.move_on_after(CLEANUP_TIMEOUT_S) as cleanup:
+                cleanup.shield = True
+                await self.end(session)
+            raise
+        return session
+
+    async def _start(self, session: Session, transport: Transport) -> None:
         # Registered before anything is read, so events from here on are kept
         # (user events until READY, guild events until their GUILD_CREATE).
-        guild_ids = await self.storage.guilds.list_user_guild_ids(user.id)
+        guild_ids = await self.storage.guilds.list_user_guild_ids(session.user.id)
         for guild_id in guild_ids:
             if guild_id not in session.guild_ids:
                 session.loading[guild_id] = []
                 self.registry.subscribe(session, guild_id)
         ready = await ready_payload(
             self.storage,
-            user,
-            principal.application,
+            session.user,
+            session.application,
             session.id,
             guild_ids,
             self.config.public_url,
         )
         session.transport = transport
         session.start(prepare_dispatch("READY", ready))
-        await self._set_status(session, request.status)
+        await self._set_status(session, session.status)
         for guild_id in guild_ids:
             await self._send_guild(session, guild_id)
-        return session
 
     async def _send_guild(self, session: Session, guild_id: Snowflake) -> None:
         if session.ended or guild_id not in session.loading:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.e2e.conftest import account, bounded, register
+from tests.e2e.conftest import bounded, register
 from tests.e2e.gateway_client import connect
 
 
