@@ -3,8 +3,12 @@
 Starts a real `accord serve` (loopback only, rate limits scaled out of the
 way), then drives it from this process with a fixed number of keep-alive
 connections for a fixed time per phase, and prints requests/s for each phase,
-their ratio (bar: message create >= 60% of /health), and the CPU the server
-and this load generator used. Bounded: two phases of --seconds each.
+their ratio (bar: message create >= 60% of /health), and the CPU the server,
+its embedded PostgreSQL and this load generator used. Both phases use the
+same generator: by default a minimal raw-socket HTTP/1.1 client
+(rawhttp.py), since httpx costs about as much CPU per request as the server
+and shares its two cores; `--generator httpx` measures with httpx instead.
+Bounded: two phases of --seconds each.
 
     .venv/bin/python loadtest/bench_rest.py [--seconds 10] [--connections 32]
 """
@@ -12,6 +16,7 @@ and this load generator used. Bounded: two phases of --seconds each.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -25,9 +30,14 @@ from pathlib import Path
 
 import httpx
 import psutil
+import rawhttp
 import trio
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# (auth headers, channel id) of one connection's user; requests counted by outcome.
+Writer = tuple[dict[str, str], str]
+Counts = dict[str, int]
 
 
 @dataclass
@@ -37,6 +47,7 @@ class Phase:
     errors: int
     seconds: float
     server_cpu: float
+    database_cpu: float | None
     client_cpu: float
 
     @property
@@ -81,7 +92,7 @@ def start_server(database_url: str | None, data_dir: Path) -> tuple[subprocess.P
     raise RuntimeError("server did not start")
 
 
-async def setup_writers(base: str, count: int) -> list[tuple[dict[str, str], str]]:
+async def setup_writers(base: str, count: int) -> list[Writer]:
     """One user per connection, each owning a guild: (auth headers, channel id)."""
     writers = []
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -99,45 +110,113 @@ async def setup_writers(base: str, count: int) -> list[tuple[dict[str, str], str
     return writers
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    return sum(process.cpu_times()[:2])
+
+
+def find_postmaster(data_dir: Path) -> psutil.Process | None:
+    """The embedded PostgreSQL's postmaster (None for an external database)."""
+    pgdata = str(data_dir / "pgdata")
+    for process in psutil.process_iter(["cmdline"]):
+        if pgdata in " ".join(process.info["cmdline"] or ()):
+            return process
+    return None
+
+
+def database_cpu(postmaster: psutil.Process | None) -> dict[int, float]:
+    """CPU seconds so far of the postmaster and each of its current backends, by pid."""
+    if postmaster is None:
+        return {}
+    seen = {}
+    for process in [postmaster, *postmaster.children(recursive=True)]:
+        # A backend that exits between listing and reading takes its CPU with it.
+        with contextlib.suppress(psutil.NoSuchProcess):
+            seen[process.pid] = cpu_seconds(process)
+    return seen
+
+
+async def raw_worker(
+    port: int, headers: dict[str, str], channel_id: str, post: bool, until: float, counts: Counts
+) -> None:
+    host = f"127.0.0.1:{port}"
+    path = f"/api/v10/channels/{channel_id}/messages"
+    post_headers = {**headers, "Content-Type": "application/json"}
+    connection = await rawhttp.Connection.open("127.0.0.1", port)
+    try:
+        n = 0
+        health = rawhttp.build_request("GET", "/health", host, headers)
+        while time.monotonic() < until:
+            if post:
+                content = f"benchmark message {n}"
+                body = json.dumps({"content": content}).encode()
+                status, reply = await connection.request(
+                    rawhttp.build_request("POST", path, host, post_headers, body)
+                )
+                # The first reply on each connection is read back, not just counted.
+                if n == 0 and status == 200 and json.loads(reply)["content"] != content:
+                    raise RuntimeError(f"unexpected reply: {reply[:200]!r}")
+            else:
+                status, _ = await connection.request(health)
+            counts["ok" if status < 300 else "errors"] += 1
+            n += 1
+    finally:
+        await connection.aclose()
+
+
+async def httpx_worker(
+    port: int, headers: dict[str, str], channel_id: str, post: bool, until: float, counts: Counts
+) -> None:
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
+        n = 0
+        while time.monotonic() < until:
+            if post:
+                reply = await client.post(
+                    f"/api/v10/channels/{channel_id}/messages",
+                    json={"content": f"benchmark message {n}"},
+                )
+            else:
+                reply = await client.get("/health")
+            counts["ok" if reply.status_code < 300 else "errors"] += 1
+            n += 1
+
+
+WORKERS = {"raw": raw_worker, "httpx": httpx_worker}
+
+
 async def run_phase(
     name: str,
-    base: str,
+    generator: str,
+    port: int,
     seconds: float,
-    writers: list[tuple[dict[str, str], str]],
+    writers: list[Writer],
     server: psutil.Process,
+    postmaster: psutil.Process | None,
     post: bool,
 ) -> Phase:
-    counts = {"ok": 0, "errors": 0}
+    counts: Counts = {"ok": 0, "errors": 0}
     me = psutil.Process()
-    server_before = sum(server.cpu_times()[:2])
-    client_before = sum(me.cpu_times()[:2])
+    server_before = cpu_seconds(server)
+    # Backends the pool opens during the phase count from zero.
+    database_before = database_cpu(postmaster)
+    client_before = cpu_seconds(me)
     started = time.monotonic()
-
-    async def worker(headers: dict[str, str], channel_id: str) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=30, headers=headers) as client:
-            n = 0
-            while time.monotonic() - started < seconds:
-                if post:
-                    reply = await client.post(
-                        f"/api/v10/channels/{channel_id}/messages",
-                        json={"content": f"benchmark message {n}"},
-                    )
-                else:
-                    reply = await client.get("/health")
-                counts["ok" if reply.status_code < 300 else "errors"] += 1
-                n += 1
-
     async with trio.open_nursery() as nursery:
         for headers, channel_id in writers:
-            nursery.start_soon(worker, headers, channel_id)
+            nursery.start_soon(
+                WORKERS[generator], port, headers, channel_id, post, started + seconds, counts
+            )
     elapsed = time.monotonic() - started
     return Phase(
         name,
         counts["ok"],
         counts["errors"],
         elapsed,
-        sum(server.cpu_times()[:2]) - server_before,
-        sum(me.cpu_times()[:2]) - client_before,
+        cpu_seconds(server) - server_before,
+        None
+        if postmaster is None
+        else sum(t - database_before.get(pid, 0.0) for pid, t in database_cpu(postmaster).items()),
+        cpu_seconds(me) - client_before,
     )
 
 
@@ -145,32 +224,47 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-"))
     process, port = start_server(args.database_url, data_dir)
     try:
-        base = f"http://127.0.0.1:{port}"
-        writers = await setup_writers(f"{base}/api/v10", args.connections)
+        writers = await setup_writers(f"http://127.0.0.1:{port}/api/v10", args.connections)
         server = psutil.Process(process.pid)
-        health = await run_phase("GET /health", base, args.seconds, writers, server, post=False)
-        create = await run_phase("POST message", base, args.seconds, writers, server, post=True)
+        postmaster = None if args.database_url else find_postmaster(data_dir)
+        phases = [
+            await run_phase(
+                name, args.generator, port, args.seconds, writers, server, postmaster, post
+            )
+            for name, post in (("GET /health", False), ("POST message", True))
+        ]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(30)
+    health, create = phases
     ratio = create.rate / health.rate if health.rate else 0.0
-    print(f"\nREST throughput, {args.connections} connections, {args.seconds:.0f} s per phase")
-    print(f"{'phase':<14}{'req/s':>10}{'errors':>8}{'server CPU s':>14}{'client CPU s':>14}")
-    for phase in (health, create):
+    print(
+        f"\nREST throughput, {args.connections} connections, {args.seconds:.0f} s per phase,"
+        f" {args.generator} load generator"
+    )
+    print(
+        f"{'phase':<14}{'req/s':>8}{'errors':>8}{'server CPU s':>14}"
+        f"{'database CPU s':>16}{'client CPU s':>14}{'server ms/req':>15}"
+    )
+    for phase in phases:
+        database_cpu = "-" if phase.database_cpu is None else f"{phase.database_cpu:.1f}"
+        per_request = 1000 * phase.server_cpu / max(phase.requests, 1)
         print(
-            f"{phase.name:<14}{phase.rate:>10.0f}{phase.errors:>8}"
-            f"{phase.server_cpu:>14.1f}{phase.client_cpu:>14.1f}"
+            f"{phase.name:<14}{phase.rate:>8.0f}{phase.errors:>8}{phase.server_cpu:>14.1f}"
+            f"{database_cpu:>16}{phase.client_cpu:>14.1f}{per_request:>15.2f}"
         )
     verdict = "meets" if ratio >= 0.6 else "DOES NOT meet"
     print(f"message create / health = {ratio:.2f}  ({verdict} the >= 0.60 bar)")
     return {
         "connections": args.connections,
         "seconds": args.seconds,
+        "generator": args.generator,
         "health_rps": health.rate,
         "create_rps": create.rate,
         "ratio": ratio,
         "errors": health.errors + create.errors,
         "server_cpu_s": {"health": health.server_cpu, "create": create.server_cpu},
+        "database_cpu_s": {"health": health.database_cpu, "create": create.database_cpu},
         "client_cpu_s": {"health": health.client_cpu, "create": create.client_cpu},
     }
 
@@ -183,6 +277,12 @@ if __name__ == "__main__":
         "--database-url",
         default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
         help="PostgreSQL to use; default: the server's embedded one",
+    )
+    parser.add_argument(
+        "--generator",
+        choices=sorted(WORKERS),
+        default="raw",
+        help="load generator for both phases (default: raw)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args()
