@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from types import FrameType
+from typing import NamedTuple
 
 import trio
 
@@ -76,11 +77,20 @@ def build_gateway(services: Services) -> Gateway:
     return Gateway(services.storage, services.auth, services.bus, services.presence, config)
 
 
+class Started(NamedTuple):
+    """What `start_surfaces` started: the bound ports, and the gateway (None where not started)."""
+
+    api_port: int | None
+    gateway_port: int | None
+    gateway: Gateway | None
+
+
 async def start_surfaces(
     services: Services, surfaces: frozenset[str], nursery: trio.Nursery
-) -> tuple[int | None, int | None]:
-    """Start the gateway and/or the REST API in `nursery`; returns their bound ports."""
+) -> Started:
+    """Start the gateway and/or the REST API in `nursery`; returns what was started."""
     settings = services.settings
+    gateway: Gateway | None = None
     gateway_port: int | None = None
     if "gateway" in surfaces:
         gateway = build_gateway(services)
@@ -94,13 +104,13 @@ async def start_surfaces(
     api_port: int | None = None
     if "api" in surfaces:
         api_port = await nursery.start(serve_api, services, settings.host, settings.api_port)
-    return api_port, gateway_port
+    return Started(api_port, gateway_port, gateway)
 
 
 async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with open_services(settings, url) as services, trio.open_nursery() as nursery:
-            api_port, gateway_port = await start_surfaces(services, surfaces, nursery)
+            api_port, gateway_port, _ = await start_surfaces(services, surfaces, nursery)
             if api_port is not None:
                 print(f"Accord is running: http://{settings.host}:{api_port}/", flush=True)
             if gateway_port is not None:
