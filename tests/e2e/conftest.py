@@ -63,7 +63,10 @@ async def gateway(services: Services) -> AsyncIterator[GatewayServer]:
     hub = build_gateway(services)
     async with trio.open_nursery() as nursery:
         port = await nursery.start(serve_gateway, hub, "127.0.0.1", 0)
-        yield GatewayServer(f"ws://127.0.0.1:{port}", hub)
+        url = f"ws://127.0.0.1:{port}"
+        # As `accord serve` does once the port is bound: READY's resume_gateway_url.
+        hub.config = replace(hub.config, public_url=url)
+        yield GatewayServer(url, hub)
         nursery.cancel_scope.cancel()
 
 
