@@ -234,12 +234,18 @@ def message_shape(message: Message, mentions: Sequence[User] = ()) -> JSON:
         "flags": message.flags,
         "nonce": message.nonce,
         "components": [],
-        "message_reference": None
-        if reference is None
-        else {
-            "type": 0,
-            "message_id": str(reference.message_id),
-            "channel_id": str(reference.channel_id),
-            **({"guild_id": str(reference.guild_id)} if reference.guild_id else {}),
-        },
+        # Absent, not null, on a message that replies to nothing: discord.py
+        # reads a present key as a reference object.
+        **(
+            {}
+            if reference is None
+            else {
+                "message_reference": {
+                    "type": 0,
+                    "message_id": str(reference.message_id),
+                    "channel_id": str(reference.channel_id),
+                    **({"guild_id": str(reference.guild_id)} if reference.guild_id else {}),
+                }
+            }
+        ),
     }
