@@ -41,6 +41,8 @@ class InMemoryPresence:
         mine.pop(session_id, None)
         if not mine:
             self._sessions.pop(user_id, None)
+            # Re-inserted, not updated in place: dict order is the eviction order.
+            self._last_seen.pop(user_id, None)
             if len(self._last_seen) >= MAX_LAST_SEEN:
                 self._last_seen.pop(next(iter(self._last_seen)))
             self._last_seen[user_id] = utc_from_ms(self._clock.now_ms())
