@@ -67,6 +67,7 @@ class CreateMessageBody(BaseModel):
 class EditMessageBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content: str | None = None
+    tts: bool = False  # discord.py sends it with every edit; an edit never speaks
     embeds: list[Any] | None = None
     allowed_mentions: dict[str, Any] | None = None
     components: list[Any] | None = None
