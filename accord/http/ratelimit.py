@@ -53,6 +53,9 @@ def too_many(rule: RateLimit, decision: RateDecision, *, is_global: bool) -> Res
     headers["X-RateLimit-Scope"] = "global" if is_global else "user"
     if is_global:
         headers["X-RateLimit-Global"] = "true"
+    # discord.py takes a 429 without Via for a proxy's ban and gives up
+    # instead of waiting retry_after; Discord's own 429s come through a proxy.
+    headers["Via"] = "1.1 accord"
     body = {
         "message": "You are being rate limited.",
         "retry_after": retry_after,
