@@ -180,6 +180,12 @@ class FanOut:
             return
         view = await load_view(self._storage, guild_id, users)
         if view is not None:
+            current = registry.views.get(guild_id)
+            late = {s.user.id for s in registry.by_guild.get(guild_id, ())} - users
+            if current is not None and late:
+                # Subscribed while this read was in flight (their GUILD_CREATE
+                # was sent meanwhile): keep the roles that was read with.
+                view.keep_members(current, late)
             registry.views[guild_id] = view
         for user_id in users:
             member = view is not None and view.is_member(user_id)

@@ -52,6 +52,14 @@ class GuildView:
             self.member_roles[member.user.id] = member.role_ids
         self._cache.clear()
 
+    def keep_members(self, older: GuildView, user_ids: Iterable[Snowflake]) -> None:
+        """Take from `older` the roles it holds for `user_ids`."""
+        for user_id in user_ids:
+            role_ids = older.member_roles.get(user_id)
+            if role_ids is not None:
+                self.member_roles[user_id] = role_ids
+        self._cache.clear()
+
     def is_member(self, user_id: Snowflake) -> bool:
         return user_id in self.member_roles
 
