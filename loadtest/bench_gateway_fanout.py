@@ -1,0 +1,297 @@
+"""Gateway fan-out: deliveries/s per core over 1,000 sessions in one guild, vs plain send_message.
+
+This process is the server: it opens the services (embedded PostgreSQL by
+default), runs the REST API and the gateway exactly as `accord serve` does,
+and beside them a plain trio-websocket server. A separate client process
+(loadtest/gateway_clients.py, one asyncio loop) opens --sessions identified
+gateway sessions (bots in one guild) and as many plain WebSocket connections
+to the plain server. Then, in alternating rounds:
+
+- gateway: --events MESSAGE_CREATE events are published on the event bus, as
+  the REST API publishes them; the gateway's fan-out delivers each to every
+  session (permission check, sequence number, replay buffer, one write);
+- plain: a loop of `await ws.send_message(frame)` over the plain server's
+  connections, --plain-messages times, with the same dispatch frame text.
+
+Each round ends when the client has counted every delivery on every
+connection (bounded by --timeout). Server CPU is this process's CPU time
+over the round; deliveries/s per core = deliveries / server CPU seconds.
+The plain loop runs over a parallel set of connections to its own
+trio-websocket server (the gateway does not hand out its connections), with
+the same client process and connection count.
+
+    .venv/bin/python loadtest/bench_gateway_fanout.py [--sessions 1000] [--events 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import trio
+from gateway_bench import (
+    BOT_INTENTS,
+    ClientProcess,
+    create_bot_guild,
+    print_table,
+    raise_fd_limit,
+    spread,
+    verdict,
+)
+from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+
+from accord.adapters.postgres.migrations import migrate_url
+from accord.bootstrap import Services, open_services
+from accord.config import Settings
+from accord.core.events import Event
+from accord.core.snowflake import Snowflake
+from accord.gateway.frames import prepare_dispatch
+from accord.runner import SURFACES, database_url, start_surfaces
+
+BAR_PER_CORE = 50_000
+BAR_RATIO = 4.0
+
+
+@dataclass
+class Round:
+    name: str
+    deliveries: int
+    expected: int
+    complete: bool
+    seq_errors: int
+    wall_s: float
+    server_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def per_core(self) -> float:
+        return self.deliveries / self.server_cpu_s
+
+    @property
+    def us_per_delivery(self) -> float:
+        return 1e6 * self.server_cpu_s / max(self.deliveries, 1)
+
+
+class PlainServer:
+    """trio-websocket with nothing on top: accepts, keeps the connection, reads until closed."""
+
+    def __init__(self) -> None:
+        self.connections: list[WebSocketConnection] = []
+
+    async def handle(self, request: WebSocketRequest) -> None:
+        ws = await request.accept()
+        self.connections.append(ws)
+        try:
+            while True:
+                await ws.get_message()
+        except ConnectionClosed:
+            pass
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, services: Services, client: ClientProcess) -> None:
+        self.args = args
+        self.services = services
+        self.client = client
+        self.plain_seq = 0  # the plain frames' `s` continues across rounds, as a session's does
+
+    async def call(self, command: dict[str, Any]) -> dict[str, Any]:
+        return await trio.to_thread.run_sync(self.client.call, command)
+
+    async def measure(self, name: str, group: str, per_connection: int, send: Any) -> Round:
+        await self.call({"cmd": "arm", "group": group})
+        cpu, started = time.process_time(), time.monotonic()
+        async with trio.open_nursery() as nursery:
+            answer: dict[str, Any] = {}
+
+            async def wait() -> None:
+                command = {
+                    "cmd": "wait",
+                    "group": group,
+                    "per_connection": per_connection,
+                    "timeout": self.args.timeout,
+                }
+                answer.update(await self.call(command))
+
+            nursery.start_soon(wait)
+            await send()
+        return Round(
+            name,
+            answer["counted"],
+            answer["expected"],
+            answer["complete"],
+            answer["seq_errors"],
+            time.monotonic() - started,
+            time.process_time() - cpu,
+            answer["client_cpu"],
+        )
+
+    async def gateway_round(self, event: Event) -> Round:
+        ids = self.services.ids
+
+        async def publish() -> None:
+            for _ in range(self.args.events):
+                data = {**event.data, "id": str(ids.next_id())}
+                await self.services.bus.publish(replace(event, data=data))
+
+        return await self.measure("gateway fan-out", "gateway", self.args.events, publish)
+
+    async def plain_round(self, plain: PlainServer, data: dict[str, Any]) -> Round:
+        prepared = prepare_dispatch("MESSAGE_CREATE", data)
+        count = self.args.plain_messages
+
+        first = self.plain_seq + 1
+        self.plain_seq += count
+
+        async def send_all() -> None:
+            for seq in range(first, first + count):
+                text = prepared.frame(seq).decode()
+                for ws in plain.connections:
+                    await ws.send_message(text)
+
+        return await self.measure("plain send_message", "plain", count, send_all)
+
+
+async def post_sample(api: str, headers: dict[str, str], channel_id: str) -> dict[str, Any]:
+    """One real message over REST; its MESSAGE_CREATE payload is what every round sends."""
+    async with httpx.AsyncClient(base_url=api, headers=headers, timeout=30) as http:
+        reply = await http.post(
+            f"/channels/{channel_id}/messages",
+            json={"content": "fan-out benchmark: a message of ordinary length, " * 3},
+        )
+        reply.raise_for_status()
+        sample: dict[str, Any] = reply.json()
+        return sample
+
+
+async def serve_and_measure(settings: Settings, url: str, args: argparse.Namespace) -> list[Round]:
+    async with open_services(settings, url) as services, trio.open_nursery() as nursery:
+        started = await start_surfaces(services, SURFACES, nursery)
+        api_port, gateway_port = started.api_port, started.gateway_port
+        plain = PlainServer()
+        plain_server = await nursery.start(serve_websocket, plain.handle, "127.0.0.1", 0, None)
+        api = f"http://127.0.0.1:{api_port}/api/v10"
+        guild = await create_bot_guild(api, args.bots)
+        client = ClientProcess()
+        bench = Bench(args, services, client)
+        try:
+            identified = await bench.call(
+                {
+                    "cmd": "identify",
+                    "url": f"ws://127.0.0.1:{gateway_port}/",
+                    "tokens": spread(guild.bot_tokens, args.sessions),
+                    "intents": BOT_INTENTS,
+                    "concurrency": 100,
+                    "timeout": args.timeout,
+                }
+            )
+            opened = await bench.call(
+                {
+                    "cmd": "plain",
+                    "url": f"ws://127.0.0.1:{plain_server.port}/",
+                    "count": args.sessions,
+                    "timeout": args.timeout,
+                }
+            )
+            if identified["ready"] != args.sessions or opened["ready"] != args.sessions:
+                raise RuntimeError(f"sessions not ready: {identified}, plain {opened}")
+            sample = await post_sample(api, guild.owner_headers, guild.channel_id)
+            event = Event(
+                "MESSAGE_CREATE",
+                sample,
+                guild_id=Snowflake(int(guild.guild_id)),
+                channel_id=Snowflake(int(guild.channel_id)),
+            )
+            await trio.sleep(1.0)  # the sample's own deliveries drain
+            rounds = []
+            for _ in range(args.rounds):
+                rounds.append(await bench.gateway_round(event))
+                rounds.append(await bench.plain_round(plain, sample))
+        finally:
+            client.close()
+            nursery.cancel_scope.cancel()
+    return rounds
+
+
+def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
+    print(
+        f"\nFan-out: {args.sessions} identified sessions ({args.bots} bots) in one guild;"
+        f" {args.events} events per gateway round, {args.plain_messages} per plain round"
+    )
+    print(
+        f"{'round':<20}{'deliveries':>11}{'complete':>9}{'seq err':>8}{'wall s':>8}"
+        f"{'server CPU s':>13}{'deliv/s/core':>13}{'us/deliv':>9}{'client CPU s':>13}"
+    )
+    for r in rounds:
+        print(
+            f"{r.name:<20}{r.deliveries:>11}{'yes' if r.complete else 'NO':>9}{r.seq_errors:>8}"
+            f"{r.wall_s:>8.2f}{r.server_cpu_s:>13.2f}{r.per_core:>13,.0f}"
+            f"{r.us_per_delivery:>9.1f}{r.client_cpu_s:>13.2f}"
+        )
+    gateway = statistics.median(r.per_core for r in rounds if r.name.startswith("gateway"))
+    plain = statistics.median(r.per_core for r in rounds if r.name.startswith("plain"))
+    ratio = gateway / plain
+    intact = all(r.complete and r.seq_errors == 0 for r in rounds)
+    print_table(
+        "Fan-out bars (medians over rounds; plain loop over a parallel trio-websocket server)",
+        [
+            ("gateway deliveries/s per core", f"{gateway:,.0f}"),
+            ("plain send_message deliveries/s per core", f"{plain:,.0f}"),
+            ("gateway / plain", f"{ratio:.2f}"),
+            ("every delivery counted, in order", "yes" if intact else "NO"),
+            (f"bar: >= {BAR_PER_CORE:,} deliveries/s per core", verdict(gateway >= BAR_PER_CORE)),
+            (f"bar: >= {BAR_RATIO:.0f}x the plain loop", verdict(ratio >= BAR_RATIO)),
+        ],
+    )
+    return {
+        "rounds": [vars(r) for r in rounds],
+        "gateway_per_core": gateway,
+        "plain_per_core": plain,
+        "ratio": ratio,
+        "intact": intact,
+    }
+
+
+def main(args: argparse.Namespace) -> dict[str, object]:
+    raise_fd_limit()
+    data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-fanout-"))
+    settings = Settings(
+        api_port=0,
+        gateway_port=0,
+        data_dir=data_dir,
+        database_url=args.database_url,
+        rate_limit_scale=1000.0,
+    )
+    with database_url(settings) as url:
+        asyncio.run(migrate_url(url))
+        rounds = trio.run(serve_and_measure, settings, url, args)
+    return report(args, rounds)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--bots", type=int, default=100, help="at most 1,000 sessions per bot")
+    parser.add_argument("--events", type=int, default=200, help="events per gateway round")
+    parser.add_argument("--plain-messages", type=int, default=50, help="frames per plain round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=120.0, help="bound on every phase, s")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
+        help="PostgreSQL to use; default: an embedded one",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+    result = main(options)
+    if options.json:
+        options.json.write_text(json.dumps(result, indent=2))

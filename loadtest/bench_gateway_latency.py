@@ -1,0 +1,193 @@
+"""Delivery latency: REST POST -> MESSAGE_CREATE at every one of 1,000 sessions, at 20 messages/s.
+
+Starts a real `accord serve` (REST and gateway in one process, loopback only,
+rate limits scaled out of the way), creates one guild with --bots bots over
+REST, and opens --sessions identified sessions from a separate client
+process (loadtest/gateway_clients.py). This process then posts --rate
+messages/s for --seconds (open loop: each POST starts on its schedule, whether
+or not the previous one has been answered), round-robin over --posters of the
+bots. Each message's nonce is `time.monotonic_ns()` taken just before its
+POST is sent; the client process reads the same system-wide monotonic clock
+when a MESSAGE_CREATE arrives, so every delivery at every session gives one
+latency. Bar: p99 <= 50 ms at 20 messages/s over 1,000 sessions (20,000
+deliveries/s). Bounded: warm-up 2 s, then --seconds, then at most --drain s.
+
+    .venv/bin/python loadtest/bench_gateway_latency.py [--rate 20] [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import trio
+from gateway_bench import (
+    BOT_INTENTS,
+    ClientProcess,
+    cpu_seconds,
+    create_bot_guild,
+    print_table,
+    raise_fd_limit,
+    spread,
+    start_serve,
+    verdict,
+)
+
+BAR_P99_MS = 50.0
+WARMUP_S = 2.0
+
+
+def quantile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def post_messages(
+    api: str, tokens: list[str], channel_id: str, rate: float, seconds: float
+) -> Counter[int]:
+    """Post `rate` messages/s for `seconds`, on schedule; the count of each status code."""
+    statuses: Counter[int] = Counter()
+    path = f"/channels/{channel_id}/messages"
+    clients = [
+        httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bot {t}"}, timeout=30)
+        for t in tokens
+    ]
+
+    async def post(n: int, when: float) -> None:
+        await trio.sleep_until(when)
+        body = {"content": f"latency probe {n}", "nonce": str(time.monotonic_ns())}
+        reply = await clients[n % len(clients)].post(path, json=body)
+        statuses[reply.status_code] += 1
+
+    try:
+        start = trio.current_time()
+        async with trio.open_nursery() as nursery:
+            for n in range(round(rate * seconds)):
+                nursery.start_soon(post, n, start + n / rate)
+    finally:
+        for client in clients:
+            await client.aclose()
+    return statuses
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    raise_fd_limit()
+    data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-latency-"))
+    server = start_serve(data_dir, {"ACCORD_RATE_LIMIT_SCALE": "1000"}, args.database_url)
+    client = ClientProcess()
+    try:
+        guild = trio.run(create_bot_guild, server.api, args.bots)
+        identified = client.call(
+            {
+                "cmd": "identify",
+                "url": server.gateway,
+                "tokens": spread(guild.bot_tokens, args.sessions),
+                "intents": BOT_INTENTS,
+                "concurrency": 100,
+                "timeout": 300.0,
+            }
+        )
+        if identified["ready"] != args.sessions:
+            raise RuntimeError(f"sessions not ready: {identified}")
+        posters = guild.bot_tokens[: args.posters]
+        trio.run(post_messages, server.api, posters, guild.channel_id, args.rate, WARMUP_S)
+        time.sleep(1.0)
+        client.call({"cmd": "latency", "on": True})
+        client.call({"cmd": "arm", "group": "gateway"})
+        ps = psutil.Process(server.process.pid)
+        server_cpu, started = cpu_seconds(ps), time.monotonic()
+        statuses = trio.run(
+            post_messages, server.api, posters, guild.channel_id, args.rate, args.seconds
+        )
+        posted = statuses.get(200, 0)
+        waited = client.call(
+            {"cmd": "wait", "group": "gateway", "per_connection": posted, "timeout": args.drain}
+        )
+        server_cpu = cpu_seconds(ps) - server_cpu
+        wall = time.monotonic() - started
+        result = client.call({"cmd": "report"})
+    finally:
+        client.close()
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return report(args, statuses, waited, result, server_cpu, wall)
+
+
+def report(
+    args: argparse.Namespace,
+    statuses: Counter[int],
+    waited: dict[str, Any],
+    result: dict[str, Any],
+    server_cpu: float,
+    wall: float,
+) -> dict[str, object]:
+    latencies = result["latencies_ms"]
+    slowest = result["slowest_ms"]
+    p50, p99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
+    intact = waited["complete"] and waited["seq_errors"] == 0
+    met = intact and statuses.get(200, 0) == round(args.rate * args.seconds) and p99 <= BAR_P99_MS
+    print_table(
+        f"Latency REST POST -> MESSAGE_CREATE: {args.sessions} sessions ({args.bots} bots),"
+        f" {args.rate:g} messages/s for {args.seconds:g} s, {args.posters} posters",
+        [
+            ("POST statuses", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),
+            ("deliveries counted / expected", f"{waited['counted']} / {waited['expected']}"),
+            ("every session got every message, in order", "yes" if intact else "NO"),
+            ("deliveries/s (over the posting time)", f"{waited['counted'] / args.seconds:,.0f}"),
+            (
+                "latency p50 / p90 / p99 / max, ms",
+                " / ".join(f"{quantile(latencies, q):.1f}" for q in (0.5, 0.9, 0.99, 1.0)),
+            ),
+            (
+                "message at all sessions p50 / p99 / max, ms",
+                " / ".join(f"{quantile(slowest, q):.1f}" for q in (0.5, 0.99, 1.0)),
+            ),
+            (
+                "server CPU (REST + gateway process)",
+                f"{server_cpu:.1f} s in {wall:.1f} s ({server_cpu / wall:.0%} of one core)",
+            ),
+            ("client process CPU (whole run)", f"{result['client_cpu']:.1f} s"),
+            (f"bar: p99 <= {BAR_P99_MS:.0f} ms", verdict(met)),
+        ],
+    )
+    return {
+        "statuses": dict(statuses),
+        "deliveries": waited["counted"],
+        "expected": waited["expected"],
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "all_sessions_p99_ms": quantile(slowest, 0.99),
+        "server_cpu_s": server_cpu,
+        "wall_s": wall,
+        "met": met,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--bots", type=int, default=100, help="at most 1,000 sessions per bot")
+    parser.add_argument("--posters", type=int, default=10, help="bots that post, round-robin")
+    parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--drain", type=float, default=10.0, help="wait for late deliveries, s")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
+        help="PostgreSQL to use; default: the server's embedded one",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+    figures = run(options)
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2))
