@@ -1,0 +1,68 @@
+"""Op 3 presence updates reach the guild's other members that asked for GUILD_PRESENCES."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import bounded
+from tests.e2e.gateway_world import (
+    GUILD_MESSAGES,
+    GUILD_PRESENCES,
+    GUILDS,
+    guild,
+    identified,
+    join,
+    person,
+    post,
+    text_channel,
+)
+
+
+def _status(status: str) -> dict:
+    return {"status": status, "since": None, "activities": [], "afk": False}
+
+
+@bounded
+async def test_presence_update_reaches_members_with_guild_presences(api, gateway):
+    alice, bob = await person(api, "alice"), await person(api, "bob")
+    home = await guild(api, alice)
+    await join(api, alice, bob, home)
+    async with (
+        identified(gateway.url, bob, GUILDS | GUILD_PRESENCES | GUILD_MESSAGES) as watcher,
+        identified(gateway.url, bob, GUILDS | GUILD_MESSAGES) as unwatched,
+    ):
+        async with identified(gateway.url, alice) as client:
+            # Coming online is announced.
+            online = await watcher.wait_for(
+                "PRESENCE_UPDATE", lambda d: d["user"]["id"] == alice.id
+            )
+            assert online["d"]["status"] == "online" and online["d"]["guild_id"] == home["id"]
+            for status in ("idle", "dnd"):
+                await client.send(3, _status(status))
+                update = await watcher.wait_for("PRESENCE_UPDATE")
+                assert update["d"]["user"]["id"] == alice.id
+                assert update["d"]["status"] == status
+                assert update["d"]["guild_id"] == home["id"]
+                assert update["d"]["activities"] == []
+            # The same status again changes nothing and is not announced.
+            await client.send(3, _status("dnd"))
+            await client.send(1, None)
+            await client.wait_op(11)  # op 3 was handled before this heartbeat
+            await client.ws.aclose(1000)
+        offline = await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["status"] == "offline")
+        assert offline["d"]["user"]["id"] == alice.id
+        marker = await post(api, alice, text_channel(home), "marker")
+        for client in (watcher, unwatched):
+            await client.wait_for("MESSAGE_CREATE", lambda d: d["id"] == marker["id"])
+    statuses = [d["status"] for d in watcher.events("PRESENCE_UPDATE")]
+    assert statuses == ["online", "idle", "dnd", "offline"]
+    assert unwatched.events("PRESENCE_UPDATE") == []
+
+
+@bounded
+async def test_a_status_that_does_not_exist_closes_4002(api, gateway):
+    alice = await person(api, "alice")
+    async with identified(gateway.url, alice) as client:
+        await client.send(3, _status("busy"))
+        assert await client.close_code() == 4002
+    async with identified(gateway.url, alice) as client:
+        await client.send(3, "idle")
+        assert await client.close_code() == 4002
