@@ -71,7 +71,7 @@ def _content_readers(data: Mapping[str, Any]) -> frozenset[Snowflake]:
 class Delivery:
     """One event on its way to many sessions; serializes lazily, at most once per form."""
 
-    __slots__ = ("_blank", "_full", "_readers", "event", "needed", "subject", "view")
+    __slots__ = ("_blank", "_full", "_readers", "event", "needed", "scoped", "subject", "view")
 
     def __init__(self, event: Event, view: GuildView | None) -> None:
         self.event = event
@@ -81,7 +81,8 @@ class Delivery:
         else:
             self.needed = gate.guild if event.guild_id is not None else gate.dm
         # Channel permissions apply to guild-wide audiences, not targeted ones.
-        self.view = view if event.channel_id is not None and event.user_ids is None else None
+        self.scoped = event.channel_id is not None and event.user_ids is None
+        self.view = view
         # Presence goes to others: a user's own clients are not told of it.
         self.subject = _user_id(event.data, "user") if event.type == "PRESENCE_UPDATE" else None
         self._full: PreparedDispatch | None = None
@@ -93,11 +94,11 @@ class Delivery:
     def admits(self, session: Session) -> bool:
         if session.intents & self.needed != self.needed or session.user.id == self.subject:
             return False
-        view = self.view
-        if view is None:
+        if not self.scoped:
             return True
-        channel_id = self.event.channel_id
-        assert channel_id is not None
+        view, channel_id = self.view, self.event.channel_id
+        if view is None or channel_id is None:
+            return False  # fail closed: no view, no way to tell who may read the channel
         return has_permission(view.permissions_in(session.user.id, channel_id), self.event.required)
 
     def to(self, session: Session) -> None:

@@ -25,7 +25,10 @@ from accord.gateway.protocol import (
 API_VERSION: Final = 10
 # Discord's bounds for `large_threshold`: members sent in GUILD_CREATE.
 LARGE_THRESHOLD_MIN, LARGE_THRESHOLD_MAX, LARGE_THRESHOLD_DEFAULT = 50, 250, 50
-_STATUSES: Final = {s.value: s for s in Status if s is not Status.OFFLINE}
+# A client asking to appear offline is invisible: connected, shown as offline.
+_STATUSES: Final = {s.value: s for s in Status if s is not Status.OFFLINE} | {
+    "offline": Status.INVISIBLE
+}
 
 
 def _decode_error(reason: str) -> GatewayError:
@@ -61,7 +64,7 @@ def parse_status(value: object) -> Status:
     if value is None:
         return Status.ONLINE
     if not isinstance(value, str) or value not in _STATUSES:
-        raise _decode_error("status must be one of online, idle, dnd, invisible")
+        raise _decode_error("status must be one of online, idle, dnd, invisible, offline")
     return _STATUSES[value]
 
 

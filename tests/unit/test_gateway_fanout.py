@@ -105,6 +105,13 @@ def test_a_channel_hidden_from_everyone_reaches_only_those_allowed(world: World)
     assert received(plain) == ["MESSAGE_CREATE:1002"]
 
 
+def test_without_a_guild_view_channel_events_reach_nobody(world: World) -> None:
+    owner = world.connect(OWNER)
+    del world.registry.views[GUILD]
+    world.fanout.deliver(message(1, channel_id=GENERAL))
+    assert received(owner) == []
+
+
 def test_the_required_permission_is_checked_not_only_view(world: World) -> None:
     plain, moderator = world.connect(MEMBER), world.connect(MODERATOR)
     event = Event(

@@ -87,10 +87,14 @@ def test_identify_large_threshold_must_be_50_to_250(threshold: object) -> None:
     )
 
 
-@pytest.mark.parametrize("status", ["offline", "away", "", 1, True])
+@pytest.mark.parametrize("status", ["away", "", 1, True])
 def test_identify_bad_status_is_a_decode_error(status: object) -> None:
     d = identify(presence={"status": status})
     assert close_code(parse_identify, d) is CloseCode.DECODE_ERROR
+
+
+def test_identify_offline_means_invisible() -> None:
+    assert parse_identify(identify(presence={"status": "offline"})).status is Status.INVISIBLE
 
 
 @pytest.mark.parametrize("intents", ["513", -1, 1.0, True, None, 1 << 22, 1 << 63])
