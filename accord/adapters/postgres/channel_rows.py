@@ -7,6 +7,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from accord.core.entities import Channel, ChannelType, PermissionContext
 from accord.core.permissions import Overwrite, OverwriteType, Permission
+from accord.core.ports.storage import ChannelContext
 from accord.core.snowflake import Snowflake
 
 # Select list for a Channel from ``channels`` aliased as ``c``; overwrites and
@@ -92,6 +93,25 @@ def permission_context_from_row(
         highest_role_position=row["highest_role_position"],
         channel=channel,
     )
+
+
+async def fetch_channel_context(
+    connection: PoolConnectionProxy, channel_id: Snowflake, user_id: Snowflake
+) -> ChannelContext | None:
+    """The channel and, for a guild channel, the user's context (its ``channel`` set too)."""
+    row = await connection.fetchrow(
+        f"SELECT {CHANNEL_COLUMNS}, {PERMISSION_COLUMNS} FROM channels c"
+        " LEFT JOIN guilds g ON g.id = c.guild_id"
+        f" {PERMISSION_JOINS.format(user='$2')} WHERE c.id = $1",
+        channel_id,
+        user_id,
+    )
+    if row is None:
+        return None
+    channel = channel_from_row(row)
+    if row["context_guild_id"] is None:
+        return channel, None
+    return channel, permission_context_from_row(row, user_id, channel)
 
 
 def _snowflake(value: int | None) -> Snowflake | None:

@@ -14,12 +14,13 @@ from accord.adapters.postgres.channel_rows import (
     PERMISSION_JOINS,
     channel_from_row,
     fetch_channel,
+    fetch_channel_context,
     permission_context_from_row,
 )
 from accord.core.entities import Channel, ChannelType, PermissionContext
 from accord.core.errors import NotFound, Resource
 from accord.core.permissions import Overwrite
-from accord.core.ports.storage import ChannelPosition
+from accord.core.ports.storage import ChannelContext, ChannelPosition
 from accord.core.snowflake import Snowflake
 
 _INSERT_CHANNEL = (
@@ -266,24 +267,12 @@ class PgAccessRepository(PgRepository):
 
     async def channel_context(
         self, channel_id: Snowflake, user_id: Snowflake
-    ) -> tuple[Channel, PermissionContext | None] | None:
+    ) -> ChannelContext | None:
         """The channel and, for a guild channel, the context (its ``channel`` set too)."""
         return await self._bridge.run(self._channel_context, channel_id, user_id)
 
     async def _channel_context(
         self, channel_id: Snowflake, user_id: Snowflake
-    ) -> tuple[Channel, PermissionContext | None] | None:
+    ) -> ChannelContext | None:
         async with self._pool.acquire() as connection:
-            row = await connection.fetchrow(
-                f"SELECT {CHANNEL_COLUMNS}, {PERMISSION_COLUMNS} FROM channels c"
-                " LEFT JOIN guilds g ON g.id = c.guild_id"
-                f" {PERMISSION_JOINS.format(user='$2')} WHERE c.id = $1",
-                channel_id,
-                user_id,
-            )
-        if row is None:
-            return None
-        channel = channel_from_row(row)
-        if row["context_guild_id"] is None:
-            return channel, None
-        return channel, permission_context_from_row(row, user_id, channel)
+            return await fetch_channel_context(connection, channel_id, user_id)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from accord.adapters.postgres.base import PgRepository
 from accord.adapters.postgres.message_rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row
 from accord.adapters.postgres.search import search_messages
-from accord.adapters.postgres.sending import store_message
+from accord.adapters.postgres.sending import send_message, store_message
 from accord.core.entities import Message, NewMessage
+from accord.core.ports.storage import ChannelContext, SentMessage
 from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
 
 _LIVE = "m.deleted_at IS NULL"
@@ -18,6 +19,18 @@ _LIVE = "m.deleted_at IS NULL"
 class PgMessageRepository(PgRepository):
     async def create_message(self, message: NewMessage, *, enforce_nonce: bool = False) -> Message:
         return await self._bridge.run(store_message, self._pool, message, enforce_nonce)
+
+    async def send_message(
+        self,
+        channel_id: Snowflake,
+        author_id: Snowflake,
+        compose: Callable[[ChannelContext | None], NewMessage],
+        *,
+        enforce_nonce: bool = False,
+    ) -> SentMessage | None:
+        return await self._bridge.run(
+            send_message, self._pool, channel_id, author_id, compose, enforce_nonce
+        )
 
     async def get_message(
         self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake

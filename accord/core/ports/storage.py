@@ -9,11 +9,11 @@ checked while joining, a spent invite) raise domain errors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from accord.core.entities import (
     Account,
@@ -33,6 +33,17 @@ from accord.core.entities import (
 )
 from accord.core.permissions import Overwrite
 from accord.core.snowflake import Snowflake
+
+# A channel and, for a guild channel, the caller's permission context in it.
+ChannelContext: TypeAlias = tuple[Channel, PermissionContext | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A stored send and the channel it went to, as read when it was sent."""
+
+    message: Message
+    channel: Channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +324,25 @@ class MessageRepository(Protocol):
         """
         ...
 
+    async def send_message(
+        self,
+        channel_id: Snowflake,
+        author_id: Snowflake,
+        compose: Callable[[ChannelContext | None], NewMessage],
+        *,
+        enforce_nonce: bool = False,
+    ) -> SentMessage | None:
+        """A whole send as one operation: read, compose, check the reply, store.
+
+        Reads what ``AccessRepository.channel_context`` would for the author,
+        hands it to ``compose`` and stores the message it returns as
+        ``create_message`` does (nonces included). ``compose`` must be pure,
+        as it may run on another thread, and refuses the send by raising;
+        then nothing is stored. None, storing nothing, when the message
+        replies to one that is not a live message of the channel.
+        """
+        ...
+
     async def get_message(
         self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake
     ) -> Message | None:
@@ -418,7 +448,7 @@ class AccessRepository(Protocol):
 
     async def channel_context(
         self, channel_id: Snowflake, user_id: Snowflake
-    ) -> tuple[Channel, PermissionContext | None] | None:
+    ) -> ChannelContext | None:
         """A channel and, for guild channels, the caller's permission context."""
         ...
 

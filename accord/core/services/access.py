@@ -18,7 +18,7 @@ from accord.core.permissions import (
     channel_permissions,
     has_permission,
 )
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import ChannelContext, Storage
 from accord.core.snowflake import Snowflake
 
 
@@ -90,7 +90,11 @@ async def channel_access(
     storage: Storage, channel_id: Snowflake, user_id: Snowflake
 ) -> ChannelAccess:
     """The caller's permissions in a channel; NotFound unless they can view it."""
-    found = await storage.access.channel_context(channel_id, user_id)
+    return channel_access_from(await storage.access.channel_context(channel_id, user_id), user_id)
+
+
+def channel_access_from(found: ChannelContext | None, user_id: Snowflake) -> ChannelAccess:
+    """``channel_access`` on a context already read; pure, so it can run where storage reads."""
     if found is None:
         raise NotFound(Resource.CHANNEL)
     channel, context = found

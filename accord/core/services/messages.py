@@ -2,53 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.entities import Channel, Message, MessageReference, MessageType, NewMessage
+from accord.core.entities import Channel, Message, NewMessage
 from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
-from accord.core.services.access import ChannelAccess, channel_access
+from accord.core.ports.storage import ChannelContext, Storage
+from accord.core.services.access import channel_access
+from accord.core.services.message_compose import Draft, compose_message, mentioned_users
 from accord.core.shapes import JSON, message_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake, snowflake_at
-from accord.core.validation import validate_content, validate_int, validate_nonce
+from accord.core.validation import validate_content, validate_int
 
-_USER_MENTION = re.compile(r"<@!?(\d{1,20})>")
-_ROLE_MENTION = re.compile(r"<@&(\d{1,20})>")
-# Mentions resolved per message; more are ignored, as Discord caps them too.
-MAX_MENTIONS = 100
 HISTORY_DEFAULT, HISTORY_MAX = 50, 100
 BULK_MIN, BULK_MAX = 2, 100
 # Discord refuses to bulk-delete messages older than two weeks (50034).
 BULK_MAX_AGE = timedelta(days=14)
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A send as the client gave it; validated by the service."""
-
-    content: object
-    nonce: object = None
-    enforce_nonce: bool = False
-    tts: bool = False
-    reply_to: object = None  # message_reference.message_id
-
-
-def _ids(pattern: re.Pattern[str], content: str) -> tuple[Snowflake, ...]:
-    seen: dict[Snowflake, None] = {}
-    for match in pattern.finditer(content):
-        number = int(match.group(1))
-        if number < 1 << 63:
-            seen[Snowflake(number)] = None
-        if len(seen) >= MAX_MENTIONS:
-            break
-    return tuple(seen)
 
 
 def _event(kind: str, data: JSON, channel: Channel) -> Event:
@@ -68,37 +41,23 @@ class MessageService:
         self._clock = clock
 
     async def create(self, user_id: Snowflake, channel_id: Snowflake, draft: Draft) -> JSON:
-        access = await self._sendable(channel_id, user_id)
-        channel = access.channel
-        content = validate_content(draft.content)
-        nonce = validate_nonce(draft.nonce)
-        reference = None
-        if draft.reply_to is not None:
-            reference = await self._reference(channel, user_id, draft.reply_to)
-        mention_ids = _ids(_USER_MENTION, content)
-        everyone = ("@everyone" in content or "@here" in content) and bool(
-            access.permissions & Permission.MENTION_EVERYONE
+        # Drawn here, not in compose: that may run on storage's thread.
+        message_id = self._ids.next_id()
+
+        def compose(found: ChannelContext | None) -> NewMessage:
+            return compose_message(found, draft, message_id, user_id)
+
+        # One storage crossing for the access check, the reply check and the insert.
+        sent = await self._storage.messages.send_message(
+            channel_id, user_id, compose, enforce_nonce=draft.enforce_nonce
         )
-        new = NewMessage(
-            id=self._ids.next_id(),
-            channel_id=channel.id,
-            author_id=user_id,
-            content=content,
-            guild_id=channel.guild_id,
-            type=MessageType.REPLY if reference else MessageType.DEFAULT,
-            tts=draft.tts and bool(access.permissions & Permission.SEND_TTS_MESSAGES),
-            mention_everyone=everyone,
-            mention_ids=mention_ids,
-            mention_role_ids=_ids(_ROLE_MENTION, content) if channel.guild_id else (),
-            reference=reference,
-            nonce=None if nonce is None else str(nonce),
-        )
-        message = await self._storage.messages.create_message(
-            new, enforce_nonce=draft.enforce_nonce and nonce is not None
-        )
-        payload = await self._shape(message)
-        if message.id == new.id:  # not an earlier send returned for a repeated nonce
-            await self._bus.publish(_event("MESSAGE_CREATE", payload, channel))
+        if sent is None:
+            raise ValidationError.single(
+                "message_reference", "REPLIES_UNKNOWN_MESSAGE", "Unknown message"
+            )
+        payload = await self._shape(sent.message)
+        if sent.message.id == message_id:  # not an earlier send returned for a repeated nonce
+            await self._bus.publish(_event("MESSAGE_CREATE", payload, sent.channel))
         return payload
 
     async def get(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> JSON:
@@ -158,7 +117,7 @@ class MessageService:
             channel_id,
             target,
             content=text,
-            mention_ids=_ids(_USER_MENTION, text),
+            mention_ids=mentioned_users(text),
             edited_at=utc_from_ms(self._clock.now_ms()),
             viewer_id=user_id,
         )
@@ -224,24 +183,6 @@ class MessageService:
             if channel.guild_id is not None:
                 payload["guild_id"] = str(channel.guild_id)
             await self._bus.publish(_event("CHANNEL_PINS_UPDATE", payload, channel))
-
-    async def _sendable(self, channel_id: Snowflake, user_id: Snowflake) -> ChannelAccess:
-        access = await channel_access(self._storage, channel_id, user_id)
-        if not access.channel.type.holds_messages:
-            raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)
-        access.require(Permission.SEND_MESSAGES)
-        return access
-
-    async def _reference(
-        self, channel: Channel, user_id: Snowflake, raw: object
-    ) -> MessageReference:
-        target = parse_snowflake(raw, "message_reference.message_id")
-        parent = await self._storage.messages.get_message(channel.id, target, user_id)
-        if parent is None:
-            raise ValidationError.single(
-                "message_reference", "REPLIES_UNKNOWN_MESSAGE", "Unknown message"
-            )
-        return MessageReference(target, channel.id, channel.guild_id)
 
     async def _publish_deleted(self, channel: Channel, ids: Sequence[Snowflake]) -> None:
         base: JSON = {"channel_id": str(channel.id)}

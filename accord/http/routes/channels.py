@@ -9,7 +9,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_request
 
 from accord.core.services.channels import ChannelChanges
-from accord.core.services.messages import Draft
+from accord.core.services.message_compose import Draft
 from accord.core.snowflake import Snowflake, parse_snowflake
 from accord.http.body import read_body
 from accord.http.context import services
