@@ -179,3 +179,10 @@ async def test_kicked_or_banned_members_get_guild_delete_and_nothing_more(api, g
         assert after["id"] in _message_ids(stays_client)
         removed = {d["user"]["id"] for d in stays_client.events("GUILD_MEMBER_REMOVE")}
         assert removed == {kicked.id, banned.id}
+        # A kicked member may come back: the same live session gets the guild again.
+        await join(api, alice, kicked, home)
+        back = await kicked_client.wait_for("GUILD_CREATE")
+        assert back["d"]["id"] == home["id"]
+        again = await post(api, alice, channel, "welcome back")
+        got = await kicked_client.wait_for("MESSAGE_CREATE", lambda d: d.get("guild_id"))
+        assert got["d"]["id"] == again["id"]

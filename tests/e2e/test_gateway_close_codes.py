@@ -6,6 +6,8 @@ server, then checks a fresh client still gets HELLO, a heartbeat ACK and READY.
 
 from __future__ import annotations
 
+import contextlib
+
 import orjson
 from trio_websocket import ConnectionClosed
 
@@ -23,7 +25,7 @@ from tests.e2e.gateway_world import (
 )
 
 
-async def _refused(url: str, message: str | bytes, code: int, *, after_hello: bool = True) -> None:
+async def _refused(url: str, message: str | bytes, code: int) -> None:
     """A fresh connection sends `message` and is closed with `code`, having received no dispatch."""
     async with connect(url) as client:
         await client.hello()
@@ -59,6 +61,13 @@ async def test_undecodable_payloads_close_4002(api, gateway):
         b'{"op": 1, "d": null}\xff',
     ]:
         await _refused(gateway.url, message, 4002)
+    # Past 16 KiB trio-websocket stops buffering and closes with 1009 itself
+    # (accord.gateway.server.MAX_MESSAGE_BYTES); the connection still ends cleanly.
+    async with connect(gateway.url) as client:
+        await client.hello()
+        with contextlib.suppress(ConnectionClosed):
+            await client.send_raw(orjson.dumps({"op": 1, "pad": "x" * 100_000}).decode())
+        assert await client.close_code() == 1009
     await still_serving(gateway.url, alice)
 
 
