@@ -14,7 +14,8 @@ to the plain server. Then, in alternating rounds:
   connections, --plain-messages times, with the same dispatch frame text.
 
 Each round ends when the client has counted every delivery on every
-connection (bounded by --timeout). Server CPU is this process's CPU time
+connection (bounded by --timeout). The ratio is the median over round pairs
+(a gateway round and the plain round after it). Server CPU is this process's CPU time
 over the round; deliveries/s per core = deliveries / server CPU seconds.
 The plain loop runs over a parallel set of connections to its own
 trio-websocket server (the gateway does not hand out its connections), with
@@ -29,6 +30,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -42,6 +44,7 @@ from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
     create_bot_guild,
+    load_average,
     print_table,
     raise_fd_limit,
     spread,
@@ -213,6 +216,7 @@ async def serve_and_measure(settings: Settings, url: str, args: argparse.Namespa
             )
             await trio.sleep(1.0)  # the sample's own deliveries drain
             rounds = []
+            print(f"load average before the rounds: {load_average()}")
             for _ in range(args.rounds):
                 rounds.append(await bench.gateway_round(event))
                 rounds.append(await bench.plain_round(plain, sample))
@@ -237,17 +241,26 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
             f"{r.wall_s:>8.2f}{r.server_cpu_s:>13.2f}{r.per_core:>13,.0f}"
             f"{r.us_per_delivery:>9.1f}{r.client_cpu_s:>13.2f}"
         )
-    gateway = statistics.median(r.per_core for r in rounds if r.name.startswith("gateway"))
-    plain = statistics.median(r.per_core for r in rounds if r.name.startswith("plain"))
-    ratio = gateway / plain
+    gateways = [r for r in rounds if r.name.startswith("gateway")]
+    plains = [r for r in rounds if r.name.startswith("plain")]
+    gateway = statistics.median(r.per_core for r in gateways)
+    plain = statistics.median(r.per_core for r in plains)
+    # Each gateway round against the plain round right after it: the two share the
+    # machine's state of the moment, so their ratio is the least noisy figure.
+    ratios = [g.per_core / p.per_core for g, p in zip(gateways, plains, strict=True)]
+    ratio = statistics.median(ratios)
     intact = all(r.complete and r.seq_errors == 0 for r in rounds)
     print_table(
         "Fan-out bars (medians over rounds; plain loop over a parallel trio-websocket server)",
         [
             ("gateway deliveries/s per core", f"{gateway:,.0f}"),
+            ("gateway CPU per delivery", f"{1e6 / gateway:.1f} us"),
             ("plain send_message deliveries/s per core", f"{plain:,.0f}"),
-            ("gateway / plain", f"{ratio:.2f}"),
+            ("plain CPU per delivery", f"{1e6 / plain:.1f} us"),
+            ("gateway / plain, each round pair", " ".join(f"{x:.2f}" for x in ratios)),
+            ("gateway / plain, median of the pairs", f"{ratio:.2f}"),
             ("every delivery counted, in order", "yes" if intact else "NO"),
+            ("machine load average (2 cores) after", load_average()),
             (f"bar: >= {BAR_PER_CORE:,} deliveries/s per core", verdict(gateway >= BAR_PER_CORE)),
             (f"bar: >= {BAR_RATIO:.0f}x the plain loop", verdict(ratio >= BAR_RATIO)),
         ],
@@ -257,6 +270,7 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
         "gateway_per_core": gateway,
         "plain_per_core": plain,
         "ratio": ratio,
+        "pair_ratios": ratios,
         "intact": intact,
     }
 
@@ -271,9 +285,12 @@ def main(args: argparse.Namespace) -> dict[str, object]:
         database_url=args.database_url,
         rate_limit_scale=1000.0,
     )
-    with database_url(settings) as url:
-        asyncio.run(migrate_url(url))
-        rounds = trio.run(serve_and_measure, settings, url, args)
+    try:
+        with database_url(settings) as url:
+            asyncio.run(migrate_url(url))
+            rounds = trio.run(serve_and_measure, settings, url, args)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
     return report(args, rounds)
 
 
@@ -283,7 +300,7 @@ if __name__ == "__main__":
     parser.add_argument("--bots", type=int, default=100, help="at most 1,000 sessions per bot")
     parser.add_argument("--events", type=int, default=200, help="events per gateway round")
     parser.add_argument("--plain-messages", type=int, default=50, help="frames per plain round")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on every phase, s")
     parser.add_argument(
         "--database-url",

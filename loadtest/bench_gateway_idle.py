@@ -27,6 +27,7 @@ from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
     create_bot_guild,
+    load_average,
     print_table,
     raise_fd_limit,
     spread,
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             ("server RSS after", f"{after / 2**20:.1f} MiB"),
             ("RSS per session", f"{per_session:.1f} KiB"),
             ("client process CPU", f"{report['client_cpu']:.1f} s"),
+            ("machine load average (2 cores) at the end", load_average()),
             (f"bar: {args.sessions} sessions at <= {BAR_KIB} KiB each", verdict(met)),
         ],
     )

@@ -35,6 +35,7 @@ from gateway_bench import (
     ClientProcess,
     cpu_seconds,
     create_bot_guild,
+    load_average,
     print_table,
     raise_fd_limit,
     spread,
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         client.call({"cmd": "arm", "group": "gateway"})
         ps = psutil.Process(server.process.pid)
         server_cpu, started = cpu_seconds(ps), time.monotonic()
+        load_before = load_average()
         statuses = trio.run(
             post_messages, server.api, posters, guild.channel_id, args.rate, args.seconds
         )
@@ -115,12 +117,13 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         server_cpu = cpu_seconds(ps) - server_cpu
         wall = time.monotonic() - started
+        load = f"{load_before} before, {load_average()} after"
         result = client.call({"cmd": "report"})
     finally:
         client.close()
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    return report(args, statuses, waited, result, server_cpu, wall)
+    return report(args, statuses, waited, result, server_cpu, wall, load)
 
 
 def report(
@@ -130,6 +133,7 @@ def report(
     result: dict[str, Any],
     server_cpu: float,
     wall: float,
+    load: str,
 ) -> dict[str, object]:
     latencies = result["latencies_ms"]
     slowest = result["slowest_ms"]
@@ -157,6 +161,7 @@ def report(
                 f"{server_cpu:.1f} s in {wall:.1f} s ({server_cpu / wall:.0%} of one core)",
             ),
             ("client process CPU (whole run)", f"{result['client_cpu']:.1f} s"),
+            ("machine load average (2 cores)", load),
             (f"bar: p99 <= {BAR_P99_MS:.0f} ms", verdict(met)),
         ],
     )
@@ -169,6 +174,7 @@ def report(
         "all_sessions_p99_ms": quantile(slowest, 0.99),
         "server_cpu_s": server_cpu,
         "wall_s": wall,
+        "load": load,
         "met": met,
     }
 
