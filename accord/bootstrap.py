@@ -12,11 +12,23 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import trio
+
 from accord.adapters.crypto import Argon2PasswordHasher, JwtAccessTokens
 from accord.adapters.memory.bus import InProcessEventBus
 from accord.adapters.memory.presence import InMemoryPresence
 from accord.adapters.memory.ratelimit import InMemoryRateLimiter
 from accord.adapters.postgres.storage import open_postgres_storage
+from accord.adapters.redis.agreement import (
+    WORKER_RENEW_S,
+    check_jwt_secret,
+    claim_worker_id,
+    release_worker_id,
+)
+from accord.adapters.redis.bus import RedisEventBus
+from accord.adapters.redis.client import UNAVAILABLE, RedisLink, open_redis
+from accord.adapters.redis.presence import RedisPresence
+from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import Settings
 from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
@@ -78,24 +90,71 @@ def jwt_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+@dataclass(frozen=True, slots=True)
+class SharedState:
+    """What processes share: in process for one, on Redis when REDIS_URL is set."""
+
+    bus: EventBus
+    rate_limiter: RateLimiter
+    presence: PresenceStore
+
+
+async def _renew_worker_lease(link: RedisLink, settings: Settings, process: str) -> None:
+    while True:
+        await trio.sleep(WORKER_RENEW_S)
+        try:
+            await claim_worker_id(link, settings.redis_prefix, settings.worker_id, process)
+        except UNAVAILABLE:
+            continue  # Redis away: the lease outlives a few missed renewals
+
+
+@asynccontextmanager
+async def open_shared_state(
+    settings: Settings, clock: Clock, secret: bytes
+) -> AsyncIterator[SharedState]:
+    """In-process adapters, or Redis ones after checking this process agrees with the others."""
+    if not settings.redis_url:
+        yield SharedState(InProcessEventBus(), InMemoryRateLimiter(clock), InMemoryPresence(clock))
+        return
+    prefix = settings.redis_prefix
+    async with open_redis(settings.redis_url) as link:
+        presence = RedisPresence(link, prefix, ttl_s=settings.presence_ttl_s)
+        await check_jwt_secret(link, prefix, secret)
+        await claim_worker_id(link, prefix, settings.worker_id, presence.process)
+        await presence.keep_alive()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(_renew_worker_lease, link, settings, presence.process)
+                yield SharedState(
+                    RedisEventBus(link, prefix), RedisRateLimiter(link, prefix), presence
+                )
+                nursery.cancel_scope.cancel()
+        finally:
+            with trio.move_on_after(2.0) as cleanup:
+                cleanup.shield = True
+                await release_worker_id(link, prefix, settings.worker_id, presence.process)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings, database_url: str) -> AsyncIterator[Services]:
     """Connect every adapter for one process; everything is closed on exit."""
     clock = SystemClock()
     ids = SnowflakeGenerator(settings.worker_id, clock)
-    async with open_postgres_storage(database_url, pool_size=settings.pool_size) as storage:
-        auth = AuthService(
-            storage, Argon2PasswordHasher(), JwtAccessTokens(jwt_secret(settings)), ids, clock
-        )
-        bus = InProcessEventBus()
+    secret = jwt_secret(settings)
+    async with (
+        open_shared_state(settings, clock, secret) as shared,
+        open_postgres_storage(database_url, pool_size=settings.pool_size) as storage,
+    ):
+        auth = AuthService(storage, Argon2PasswordHasher(), JwtAccessTokens(secret), ids, clock)
+        bus = shared.bus
         yield Services(
             settings=settings,
             storage=storage,
             clock=clock,
             ids=ids,
             bus=bus,
-            presence=InMemoryPresence(clock),
-            rate_limiter=InMemoryRateLimiter(clock),
+            presence=shared.presence,
+            rate_limiter=shared.rate_limiter,
             auth=auth,
             guilds=GuildService(storage, bus, ids, clock),
             channels=ChannelService(storage, bus, ids),

@@ -18,6 +18,8 @@ SERVE_OPTIONS = (
     "data_dir",
     "database_url",
     "redis_url",
+    "redis_prefix",
+    "presence_ttl_s",
     "worker_id",
     "pool_size",
     "rate_limit_scale",

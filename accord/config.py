@@ -110,6 +110,22 @@ OPTIONS: tuple[Option, ...] = (
         "Redis URL for multi-process deployments; unset: in-process state",
     ),
     Option(
+        "redis_prefix",
+        "--redis-prefix",
+        "ACCORD_REDIS_PREFIX",
+        "accord",
+        str,
+        "prefix of every Redis key, so deployments can share one Redis",
+    ),
+    Option(
+        "presence_ttl_s",
+        "--presence-ttl",
+        "ACCORD_PRESENCE_TTL_S",
+        30.0,
+        float,
+        "seconds after which a silent gateway process's users count as offline (Redis)",
+    ),
+    Option(
         "worker_id",
         "--worker-id",
         "ACCORD_WORKER_ID",
@@ -163,6 +179,8 @@ class Settings:
     data_dir: Path = Path("./.accord")
     database_url: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "accord"
+    presence_ttl_s: float = 30.0
     worker_id: int = 0
     pool_size: int = 10
     jwt_secret: str | None = None
@@ -203,6 +221,10 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         raise ConfigError("heartbeat interval must be 1000-600000 ms")
     if not 0 < values["resume_window_s"] <= 3600:
         raise ConfigError("resume window must be within (0, 3600] seconds")
+    if not 3 <= values["presence_ttl_s"] <= 600:
+        raise ConfigError("presence TTL must be 3-600 seconds")
+    if not values["redis_prefix"] or any(c.isspace() for c in values["redis_prefix"]):
+        raise ConfigError("Redis prefix must be a non-empty word")
     if values["pool_size"] < 1:
         raise ConfigError("pool size must be at least 1")
     if not values["rate_limit_scale"] > 0:

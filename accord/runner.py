@@ -73,6 +73,7 @@ def build_gateway(services: Services) -> Gateway:
     config = GatewayConfig(
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         resume_window_s=settings.resume_window_s,
+        presence_refresh_s=settings.presence_ttl_s / 3,
     )
     return Gateway(services.storage, services.auth, services.bus, services.presence, config)
 

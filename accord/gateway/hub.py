@@ -50,6 +50,9 @@ class GatewayConfig:
     resume_window_s: float = 300.0
     # Advertised to clients as resume_gateway_url; set once the port is bound.
     public_url: str = ""
+    # How often this process renews its presence liveness and looks for
+    # processes whose liveness lapsed (a third of the presence TTL).
+    presence_refresh_s: float = 10.0
 
 
 class ResumeRefused(Exception):
@@ -78,7 +81,21 @@ class Gateway:
         async with trio.open_nursery() as nursery:
             await nursery.start(self._consume)
             nursery.start_soon(self.registry.wait_reaped, self.end)
+            nursery.start_soon(self._keep_presence)
             task_status.started()
+
+    async def _keep_presence(self) -> None:
+        """Renew this process's liveness; announce users of departed processes as offline."""
+        while True:
+            await trio.sleep(self.config.presence_refresh_s)
+            try:
+                await self.presence.keep_alive()
+                for state in await self.presence.reap_departed():
+                    guilds = await self.storage.guilds.list_user_guild_ids(state.user_id)
+                    await self._announce(state.user_id, set(guilds), state.status)
+            except Exception:
+                # A periodic chore: log it and try again next round, never stop serving.
+                log.exception("presence upkeep failed")
 
     async def _consume(self, *, task_status: trio.TaskStatus[None]) -> None:
         await self.fanout.run(self.bus, task_status=task_status)

@@ -5,23 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.ports.presence import PresenceState, Status
+from accord.core.ports.presence import PresenceState, Status, aggregate
 from accord.core.snowflake import Snowflake
 
-# When a user's sessions disagree, the most present status shows: someone
-# online on one device and idle on another is online.
-_RANK = {Status.ONLINE: 4, Status.DND: 3, Status.IDLE: 2, Status.INVISIBLE: 1, Status.OFFLINE: 0}
 # Users whose last-seen time is remembered after their last session ends;
 # past it the oldest entries are forgotten (they read as never seen).
 MAX_LAST_SEEN = 100_000
-
-
-def aggregate(statuses: list[Status]) -> Status:
-    """One user's status as others see it (invisible shows as offline)."""
-    if not statuses:
-        return Status.OFFLINE
-    best = max(statuses, key=_RANK.__getitem__)
-    return Status.OFFLINE if best is Status.INVISIBLE else best
 
 
 class InMemoryPresence:
@@ -55,3 +44,9 @@ class InMemoryPresence:
             status = aggregate(list(mine.values())) if mine else Status.OFFLINE
             found[user_id] = PresenceState(user_id, status, self._last_seen.get(user_id))
         return found
+
+    async def keep_alive(self) -> None:
+        """One process: nobody else to tell."""
+
+    async def reap_departed(self) -> list[PresenceState]:
+        return []  # one process: its sessions end with it

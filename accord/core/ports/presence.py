@@ -25,6 +25,19 @@ class PresenceState:
     last_seen: datetime | None = None
 
 
+# When a user's sessions disagree, the most present status shows: someone
+# online on one device and idle on another is online.
+_RANK = {Status.ONLINE: 4, Status.DND: 3, Status.IDLE: 2, Status.INVISIBLE: 1, Status.OFFLINE: 0}
+
+
+def aggregate(statuses: list[Status]) -> Status:
+    """One user's status as others see it (invisible shows as offline)."""
+    if not statuses:
+        return Status.OFFLINE
+    best = max(statuses, key=_RANK.__getitem__)
+    return Status.OFFLINE if best is Status.INVISIBLE else best
+
+
 class PresenceStore(Protocol):
     async def set_session_status(
         self, user_id: Snowflake, session_id: str, status: Status
@@ -37,3 +50,15 @@ class PresenceStore(Protocol):
         ...
 
     async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]: ...
+
+    async def keep_alive(self) -> None:
+        """Tell other processes this one still holds its sessions (call every few seconds)."""
+        ...
+
+    async def reap_departed(self) -> list[PresenceState]:
+        """Drop the sessions of processes that stopped keeping alive.
+
+        Returns the users whose aggregate status changed because of it, so
+        the caller can tell others they went offline.
+        """
+        ...

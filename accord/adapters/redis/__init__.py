@@ -1,0 +1,1 @@
+"""Redis adapters: what several Accord processes share (events, presence, rate limits)."""

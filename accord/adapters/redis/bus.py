@@ -1,0 +1,138 @@
+"""The event bus on Redis Streams, for several API and gateway processes.
+
+Events are appended to one of `SHARDS` streams chosen by guild id, so every
+event of a guild keeps its order; events with no guild (DMs, USER_UPDATE) go
+to one more stream of their own. Each stream is trimmed to about
+`STREAM_LENGTH` entries.
+
+A subscriber starts at the newest entry of every stream and then always
+reads from the last id it took. When Redis drops and comes back it simply
+goes on reading from those ids, so what was published meanwhile is not lost
+— as long as Redis kept it (the trim bound, and no restart that empties
+memory before it was read). Publishing retries, bounded, while Redis is
+away: the change is already committed, so its event must still go out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+import trio
+
+from accord.adapters.redis.client import UNAVAILABLE, RedisLink, text
+from accord.adapters.redis.event_codec import decode_event, encode_event
+from accord.core.events import Event
+
+log = logging.getLogger("accord.bus")
+
+# Streams guild events are spread over; a fixed number, since a guild must
+# always map to the same stream for its events to stay in order.
+SHARDS: Final = 16
+# Entries kept per stream (approximately, as XADD's ~ trims): at 1,000
+# events/s on one shard that is 100 s a gateway may be away and catch up.
+STREAM_LENGTH: Final = 100_000
+# Entries one read may return, and how long it blocks waiting for the first.
+READ_COUNT: Final = 512
+READ_BLOCK_MS: Final = 1_000
+# Events a subscriber may fall behind by before reading Redis pauses
+# (backpressure, as the in-process bus: never dropped).
+SUBSCRIBER_BUFFER: Final = 4096
+# Retry pacing while Redis is unreachable; publishing gives up (and logs the
+# lost event) only after PUBLISH_DEADLINE_S.
+RETRY_FIRST_S, RETRY_MAX_S = 0.05, 2.0
+PUBLISH_DEADLINE_S: Final = 30.0
+
+
+class RedisEventBus:
+    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+        self._link = link
+        self._guild_streams = [f"{prefix}:events:{n}" for n in range(SHARDS)]
+        self._user_stream = f"{prefix}:events:users"
+        self.streams = (*self._guild_streams, self._user_stream)
+
+    def stream_of(self, event: Event) -> str:
+        if event.guild_id is None:
+            return self._user_stream
+        return self._guild_streams[event.guild_id % SHARDS]
+
+    async def publish(self, event: Event) -> None:
+        stream, payload = self.stream_of(event), encode_event(event)
+        delay = RETRY_FIRST_S
+        with trio.move_on_after(PUBLISH_DEADLINE_S):
+            while True:
+                try:
+                    await self._link.run(
+                        self._link.client.xadd,
+                        stream,
+                        {"e": payload},
+                        maxlen=STREAM_LENGTH,
+                        approximate=True,
+                    )
+                    return
+                except UNAVAILABLE as exc:
+                    log.warning("publish to %s failed (%s); retrying", stream, exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        log.error("Redis unreachable for %.0f s: %s event lost", PUBLISH_DEADLINE_S, event.type)
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
+        positions = await self._tails()
+        send, receive = trio.open_memory_channel[Event](SUBSCRIBER_BUFFER)
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._read, positions, send)
+            try:
+                async with receive:
+                    yield receive
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _tails(self) -> dict[str, str]:
+        """The id of the newest entry of every stream ("0-0" for an empty one)."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return await self._link.run(self._read_tails)
+            except UNAVAILABLE as exc:
+                log.warning("Redis unreachable while subscribing (%s); retrying", exc)
+            await trio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_S)
+
+    async def _read_tails(self) -> dict[str, str]:
+        client = self._link.client
+        tails: dict[str, str] = {}
+        for stream in self.streams:
+            newest = await client.xrevrange(stream, count=1)
+            tails[stream] = text(newest[0][0]) if newest else "0-0"
+        return tails
+
+    async def _read(self, positions: dict[str, str], send: trio.MemorySendChannel[Event]) -> None:
+        delay = RETRY_FIRST_S
+        async with send:
+            while True:
+                try:
+                    batches: Any = await self._link.run(
+                        self._link.client.xread,
+                        dict[Any, Any](positions),
+                        count=READ_COUNT,
+                        block=READ_BLOCK_MS,
+                    )
+                except UNAVAILABLE as exc:
+                    log.warning("reading events failed (%s); retrying from where it stopped", exc)
+                    await trio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX_S)
+                    continue
+                delay = RETRY_FIRST_S
+                for stream, entries in batches or ():
+                    name = text(stream)
+                    for entry_id, fields in entries:
+                        positions[name] = text(entry_id)
+                        try:
+                            event = decode_event(fields[b"e"])
+                        except (KeyError, ValueError, TypeError):
+                            log.error("skipping unreadable entry %s on %s", entry_id, name)
+                            continue
+                        await send.send(event)

@@ -1,0 +1,158 @@
+"""Presence on Redis: every session of a user, on every gateway process, in one place.
+
+Keys (under the prefix):
+- `presence:{user}`: hash of `{process}|{session}` -> status;
+- `gateways`: sorted set of process ids scored by when their liveness ends;
+- `gateway-users:{process}`: the users with sessions on that process;
+- `last-seen`: hash of user -> Unix ms when they were last seen online.
+
+A process refreshes its liveness every few seconds (`keep_alive`); the
+sessions of a process whose liveness lapsed no longer count, and the first
+live process to notice removes them and reports who went offline
+(`reap_departed`). So a process that dies takes its users offline within the
+TTL. Times come from Redis (TIME), so processes on different hosts agree.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import UTC, datetime
+from typing import Final
+
+import redis.asyncio as aioredis
+
+from accord.adapters.redis.client import RedisLink, text
+from accord.core.ports.presence import PresenceState, Status, aggregate
+from accord.core.snowflake import Snowflake
+
+DEFAULT_TTL_S: Final = 30.0
+# Only one live process cleans up after a dead one; the claim outlives a slow cleanup.
+REAP_CLAIM_S: Final = 60
+
+
+def process_id() -> str:
+    """Unique per process start, readable in Redis: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class RedisPresence:
+    def __init__(
+        self,
+        link: RedisLink,
+        prefix: str = "accord",
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        process: str | None = None,
+    ) -> None:
+        self._link = link
+        self._prefix = prefix
+        self._ttl_ms = int(ttl_s * 1000)
+        self.process = process or process_id()
+
+    def _key(self, *parts: str | int) -> str:
+        return ":".join((self._prefix, *map(str, parts)))
+
+    async def keep_alive(self) -> None:
+        await self._link.run(self._keep_alive)
+
+    async def set_session_status(
+        self, user_id: Snowflake, session_id: str, status: Status
+    ) -> Status:
+        return await self._link.run(self._set, user_id, session_id, status)
+
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+        return await self._link.run(self._drop, user_id, session_id)
+
+    async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
+        return await self._link.run(self._statuses, user_ids)
+
+    async def reap_departed(self) -> list[PresenceState]:
+        return await self._link.run(self._reap)
+
+    # What follows runs on the bridge's asyncio loop.
+
+    @property
+    def _client(self) -> aioredis.Redis:
+        return self._link.client
+
+    async def _now_ms(self) -> int:
+        seconds, micros = await self._client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    async def _keep_alive(self) -> None:
+        now = await self._now_ms()
+        await self._client.zadd(self._key("gateways"), {self.process: now + self._ttl_ms})
+
+    async def _live(self, processes: set[str], now: int) -> set[str]:
+        live = set()
+        for process in processes:
+            until = await self._client.zscore(self._key("gateways"), process)
+            if until is not None and until > now:
+                live.add(process)
+        return live
+
+    async def _sessions(self, user_id: int) -> dict[str, Status]:
+        raw = await self._client.hgetall(self._key("presence", user_id))
+        return {text(field): Status(text(value)) for field, value in raw.items()}
+
+    async def _aggregate(self, user_id: int, now: int) -> Status:
+        sessions = await self._sessions(user_id)
+        live = await self._live({f.split("|", 1)[0] for f in sessions}, now)
+        return aggregate([s for f, s in sessions.items() if f.split("|", 1)[0] in live])
+
+    async def _set(self, user_id: Snowflake, session_id: str, status: Status) -> Status:
+        await self._client.hset(
+            self._key("presence", user_id), f"{self.process}|{session_id}", status.value
+        )
+        await self._client.sadd(self._key("gateway-users", self.process), user_id)
+        return await self._aggregate(user_id, await self._now_ms())
+
+    async def _drop(self, user_id: Snowflake, session_id: str) -> Status:
+        key = self._key("presence", user_id)
+        await self._client.hdel(key, f"{self.process}|{session_id}")
+        now = await self._now_ms()
+        if not any(f.startswith(f"{self.process}|") for f in await self._sessions(user_id)):
+            await self._client.srem(self._key("gateway-users", self.process), user_id)
+        status = await self._aggregate(user_id, now)
+        if status is Status.OFFLINE:
+            await self._client.hset(self._key("last-seen"), str(user_id), now)
+        return status
+
+    async def _statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
+        now = await self._now_ms()
+        found: dict[Snowflake, PresenceState] = {}
+        for user_id in user_ids:
+            status = await self._aggregate(user_id, now)
+            seen = await self._client.hget(self._key("last-seen"), str(user_id))
+            last_seen = None if seen is None else datetime.fromtimestamp(int(seen) / 1000, UTC)
+            found[user_id] = PresenceState(user_id, status, last_seen)
+        return found
+
+    async def _reap(self) -> list[PresenceState]:
+        now = await self._now_ms()
+        changed: list[PresenceState] = []
+        for raw in await self._client.zrangebyscore(self._key("gateways"), "-inf", now):
+            dead = text(raw)
+            claim = self._key("reaping", dead)
+            if dead == self.process or not await self._client.set(
+                claim, self.process, nx=True, ex=REAP_CLAIM_S
+            ):
+                continue
+            users_key = self._key("gateway-users", dead)
+            for member in await self._client.smembers(users_key):
+                user_id = Snowflake(int(member))
+                sessions = await self._sessions(user_id)
+                stale = [f for f in sessions if f.startswith(f"{dead}|")]
+                before = aggregate(list(sessions.values()))  # as last announced
+                if stale:
+                    await self._client.hdel(self._key("presence", user_id), *stale)
+                after = await self._aggregate(user_id, now)
+                if after is Status.OFFLINE:
+                    await self._client.hset(self._key("last-seen"), str(user_id), now)
+                if after is not before:
+                    changed.append(PresenceState(user_id, after))
+            await self._client.delete(users_key)
+            await self._client.zrem(self._key("gateways"), dead)
+        return changed

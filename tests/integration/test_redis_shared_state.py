@@ -1,0 +1,100 @@
+"""Presence, rate limits and cross-process agreement on a real Redis server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import trio
+
+from accord.adapters.redis.agreement import check_jwt_secret, claim_worker_id, release_worker_id
+from accord.adapters.redis.client import RedisLink, open_redis
+from accord.adapters.redis.presence import RedisPresence
+from accord.adapters.redis.ratelimit import RedisRateLimiter
+from accord.config import ConfigError
+from accord.core.ports.presence import Status
+from accord.core.ports.ratelimit import RateLimit
+from accord.core.snowflake import Snowflake
+
+ALICE, BOB = Snowflake(101), Snowflake(102)
+
+
+@pytest.fixture
+async def link(redis_url: str) -> AsyncIterator[RedisLink]:
+    async with open_redis(redis_url) as link:
+        yield link
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+async def test_a_users_sessions_on_two_processes_aggregate(link: RedisLink, prefix: str) -> None:
+    one = RedisPresence(link, prefix, ttl_s=30, process="one")
+    two = RedisPresence(link, prefix, ttl_s=30, process="two")
+    await one.keep_alive()
+    await two.keep_alive()
+    assert await one.set_session_status(ALICE, "a", Status.IDLE) is Status.IDLE
+    assert await two.set_session_status(ALICE, "b", Status.ONLINE) is Status.ONLINE
+    assert (await one.get_statuses([ALICE]))[ALICE].status is Status.ONLINE
+    assert await two.drop_session(ALICE, "b") is Status.IDLE
+    assert await one.drop_session(ALICE, "a") is Status.OFFLINE
+    state = await two.get_statuses([ALICE, BOB])
+    assert state[ALICE].status is Status.OFFLINE and state[ALICE].last_seen is not None
+    assert state[BOB].status is Status.OFFLINE and state[BOB].last_seen is None
+
+
+async def test_invisible_shows_as_offline(link: RedisLink, prefix: str) -> None:
+    presence = RedisPresence(link, prefix, process="one")
+    await presence.keep_alive()
+    assert await presence.set_session_status(ALICE, "a", Status.INVISIBLE) is Status.OFFLINE
+
+
+async def test_a_silent_process_takes_its_users_offline(link: RedisLink, prefix: str) -> None:
+    live = RedisPresence(link, prefix, ttl_s=30, process="live")
+    dying = RedisPresence(link, prefix, ttl_s=3, process="dying")
+    await live.keep_alive()
+    await dying.keep_alive()
+    await dying.set_session_status(ALICE, "a", Status.ONLINE)
+    await dying.set_session_status(BOB, "b", Status.DND)
+    await live.set_session_status(BOB, "c", Status.IDLE)
+    assert await live.reap_departed() == []  # still alive
+    with trio.fail_after(10):
+        # Polling Redis is the point here: its clock decides when the TTL passed.
+        while (await live.get_statuses([ALICE]))[ALICE].status is not Status.OFFLINE:  # noqa: ASYNC110
+            await trio.sleep(0.2)
+    changed = {s.user_id: s.status for s in await live.reap_departed()}
+    assert changed == {ALICE: Status.OFFLINE, BOB: Status.IDLE}
+    assert await live.reap_departed() == []  # reaped once
+
+
+async def test_rate_limit_windows_are_shared_and_reset(link: RedisLink, prefix: str) -> None:
+    rule = RateLimit("test-bucket", limit=2, window=0.5)
+    first, second = RedisRateLimiter(link, prefix), RedisRateLimiter(link, prefix)
+    a = await first.hit(rule, "caller")
+    b = await second.hit(rule, "caller")
+    c = await first.hit(rule, "caller")
+    assert (a.allowed, a.remaining, b.allowed, b.remaining) == (True, 1, True, 0)
+    assert not c.allowed and 0 < c.reset_after <= 0.5
+    assert (await second.hit(rule, "someone else")).allowed
+    await trio.sleep(0.6)
+    assert (await first.hit(rule, "caller")).allowed
+
+
+async def test_processes_must_share_the_jwt_secret(link: RedisLink, prefix: str) -> None:
+    await check_jwt_secret(link, prefix, b"s" * 40)
+    await check_jwt_secret(link, prefix, b"s" * 40)
+    with pytest.raises(ConfigError, match="ACCORD_JWT_SECRET differs"):
+        await check_jwt_secret(link, prefix, b"t" * 40)
+
+
+async def test_a_worker_id_is_held_by_one_process(link: RedisLink, prefix: str) -> None:
+    await claim_worker_id(link, prefix, 3, "one")
+    await claim_worker_id(link, prefix, 3, "one")  # renewing is fine
+    with pytest.raises(ConfigError, match="worker id 3 is in use"):
+        await claim_worker_id(link, prefix, 3, "two")
+    await claim_worker_id(link, prefix, 4, "two")
+    await release_worker_id(link, prefix, 3, "one")
+    await claim_worker_id(link, prefix, 3, "two")
