@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test check lint typecheck unit integration e2e bench-bridge clean
+.PHONY: run test check lint typecheck unit integration e2e bench-bridge bench-gateway clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ integration: $(STAMP_DEV)
 ## bench-bridge: trio -> asyncpg crossing cost, both bridges (see docs/decisions)
 bench-bridge: $(STAMP_DEV)
 	$(BIN)/python loadtest/bench_bridge.py
+
+## bench-gateway: fan-out per core, RSS per idle session, POST -> MESSAGE_CREATE latency
+bench-gateway: $(STAMP_DEV)
+	$(BIN)/python loadtest/bench_gateway_fanout.py
+	$(BIN)/python loadtest/bench_gateway_latency.py
+	$(BIN)/python loadtest/bench_gateway_idle.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
