@@ -216,9 +216,12 @@ class Gateway:
             return
         guild_ids = set(session.guild_ids)
         self.registry.end(session)
-        status = await self.presence.drop_session(session.user.id, session.id)
-        if status is Status.OFFLINE:
-            await self._announce(session.user.id, guild_ids, status)
+        user_id = session.user.id
+        # An invisible user already looks offline: going away changes nothing others see.
+        before = (await self.presence.get_statuses([user_id]))[user_id].status
+        status = await self.presence.drop_session(user_id, session.id)
+        if status is Status.OFFLINE and before is not Status.OFFLINE:
+            await self._announce(user_id, guild_ids, status)
 
     async def set_status(self, session: Session, status: Status) -> None:
         """Op 3: the session's status changed."""
