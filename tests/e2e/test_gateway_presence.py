@@ -66,3 +66,21 @@ async def test_a_status_that_does_not_exist_closes_4002(api, gateway):
     async with identified(gateway.url, alice) as client:
         await client.send(3, "idle")
         assert await client.close_code() == 4002
+
+
+@bounded
+async def test_invisible_looks_offline_to_others_and_is_announced_once(api, gateway):
+    alice, bob = await person(api, "alice"), await person(api, "bob")
+    home = await guild(api, alice)
+    await join(api, alice, bob, home)
+    async with identified(gateway.url, bob, GUILDS | GUILD_PRESENCES | GUILD_MESSAGES) as watcher:
+        async with identified(gateway.url, alice) as client:
+            await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["status"] == "online")
+            await client.send(3, _status("invisible"))
+            hidden = await watcher.wait_for("PRESENCE_UPDATE")
+            assert (hidden["d"]["user"]["id"], hidden["d"]["status"]) == (alice.id, "offline")
+            await client.ws.aclose(1000)  # the session ends while invisible
+        marker = await post(api, alice, text_channel(home), "marker")
+        await watcher.wait_for("MESSAGE_CREATE", lambda d: d["id"] == marker["id"])
+    # Going from invisible to gone changes nothing others can see.
+    assert [d["status"] for d in watcher.events("PRESENCE_UPDATE")] == ["online", "offline"]
