@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import trio
 from trio_websocket import ConnectionClosed
 
 from accord.gateway import hub as hub_module
@@ -9,7 +10,15 @@ from accord.gateway.replay import ReplayBuffer
 from accord.gateway.session import Session
 from tests.e2e.conftest import bounded
 from tests.e2e.gateway_client import connect
-from tests.e2e.gateway_world import guild, identified, join, person, post, text_channel
+from tests.e2e.gateway_world import (
+    guild,
+    identified,
+    join,
+    open_gateway,
+    person,
+    post,
+    text_channel,
+)
 
 
 @bounded
@@ -155,3 +164,22 @@ async def test_closed_socket_of_a_resumed_session_is_not_reused(api, gateway):
                 assert payload["t"] != "MESSAGE_CREATE", "the replaced socket still got traffic"
         except ConnectionClosed:
             pass
+
+
+@bounded
+async def test_a_session_past_its_resume_window_gets_op9(api, services):
+    alice = await person(api, "alice")
+    async with open_gateway(services, resume_window_s=0.5) as (url, hub):
+        async with identified(url, alice) as client:
+            session_id, seq = client.session_id, client.seq
+            await client.abort()
+        detached_at = trio.current_time()
+        # The reaper checks once per window; poll until it has forgotten the
+        # session (the registry has no event to wait on).
+        while hub.registry.get(session_id) is not None:  # noqa: ASYNC110
+            await trio.sleep(0.05)
+        assert trio.current_time() - detached_at >= 0.5
+        async with connect(url) as client:
+            await client.hello()
+            await client.resume(alice.token, session_id, seq)
+            assert await client.wait_op(9) == {"op": 9, "d": False}
