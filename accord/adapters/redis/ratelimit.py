@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
-from accord.adapters.redis.client import RedisLink
+from accord.adapters.redis.client import UNAVAILABLE, RedisLink
 from accord.core.ports.ratelimit import RateDecision, RateLimit
+
+log = logging.getLogger("accord.ratelimit")
 
 # One round trip: count the hit, start the window's expiry on its first hit,
 # and report the count and the time left. Windows expire by themselves, so
@@ -27,9 +30,15 @@ class RedisRateLimiter:
 
     async def hit(self, rule: RateLimit, key: str) -> RateDecision:
         window_ms = max(1, int(rule.window * 1000))
-        count, ttl_ms = await self._link.run(
-            self._script, keys=[f"{self._prefix}:rl:{rule.bucket}:{key}"], args=[window_ms]
-        )
+        try:
+            count, ttl_ms = await self._link.run(
+                self._script, keys=[f"{self._prefix}:rl:{rule.bucket}:{key}"], args=[window_ms]
+            )
+        except UNAVAILABLE as exc:
+            # Fail open: while Redis is away requests go through unlimited
+            # rather than all failing; limits resume the moment it is back.
+            log.warning("rate limiter unavailable (%s); allowing %s", exc, rule.bucket)
+            return RateDecision(True, rule.limit, rule.limit, rule.window)
         reset_after = max(int(ttl_ms), 0) / 1000
         if int(count) > rule.limit:
             return RateDecision(False, rule.limit, 0, reset_after)
