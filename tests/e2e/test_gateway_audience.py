@@ -60,7 +60,33 @@ async def test_a_hidden_channel_reaches_only_who_may_view_it_and_edits_apply_at_
             assert sent in _message_ids(owner)  # the owner sees every channel
             return sent, sent in _message_ids(member)
 
-        assert (await seen(secret, "hidden"))[1] is False
+        hidden, seen_it = await seen(secret, "hidden")
+        assert seen_it is False
+        # Nor anything else about messages there: edits, reactions, pins, typing, deletes.
+        message = f"/channels/{secret}/messages/{hidden}"
+        await _ok(await api.patch(message, json={"content": "edited"}, headers=alice.headers), 200)
+        await _ok(await api.put(f"{message}/reactions/%F0%9F%91%8D/@me", headers=alice.headers))
+        await _ok(await api.put(f"/channels/{secret}/pins/{hidden}", headers=alice.headers))
+        await _ok(await api.post(f"/channels/{secret}/typing", headers=alice.headers))
+        await _ok(await api.delete(message, headers=alice.headers))
+        marker = (await post(api, alice, general, "after the hidden edits"))["id"]
+        await member.wait_for("MESSAGE_CREATE", lambda d: d["id"] == marker)
+        about_messages = [
+            p["t"]
+            for p in member.dispatches
+            if p["d"].get("channel_id") == secret
+            # The channel itself stays listed for members, as Discord lists it to bots.
+            and p["t"] not in ("CHANNEL_CREATE", "CHANNEL_UPDATE", "CHANNEL_DELETE")
+        ]
+        assert about_messages == []
+        await owner.wait_for("MESSAGE_DELETE", lambda d: d["id"] == hidden)
+        owner_saw = {p["t"] for p in owner.dispatches if p["d"].get("channel_id") == secret}
+        assert owner_saw >= {
+            "MESSAGE_UPDATE",
+            "MESSAGE_REACTION_ADD",
+            "CHANNEL_PINS_UPDATE",
+            "TYPING_START",
+        }
         # A role allowed in the channel, given to bob: visible from the next message.
         role = await _ok(
             await api.post(
