@@ -21,6 +21,7 @@ from accord.http.routes import (
     reactions,
     users,
 )
+from accord.http.web import web_blueprint
 
 # Discord clients put the version in the path; /api is its unversioned alias.
 API_PREFIXES = ("/api/v10", "/api")
@@ -44,6 +45,7 @@ def create_app(services: Services) -> QuartTrio:
     app.before_request(reject_nul_in_url)
     install_rate_limits(app)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(web_blueprint())
     for prefix in API_PREFIXES:
         suffix = prefix.strip("/").replace("/", "_")
         for blueprint in (

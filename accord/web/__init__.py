@@ -1,0 +1,1 @@
+"""The browser client's files (HTML, CSS, ES modules); served by ``accord.http.web``."""
