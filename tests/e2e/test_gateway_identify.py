@@ -57,21 +57,6 @@ async def test_user_ready_then_one_guild_create_per_guild(api, gateway):
 
 
 @bounded
-async def test_large_guild_create_still_carries_self(api, gateway):
-    owner = await person(api, "owner")
-    home = await guild(api, owner)
-    people = [await person(api, f"member{i}") for i in range(3)]
-    for p in people:
-        await join(api, owner, p, home)
-    async with connect(gateway.url) as client:
-        await client.hello()
-        await client.identify(people[-1].token, large_threshold=50)
-        created = (await client.wait_for("GUILD_CREATE"))["d"]
-    assert created["member_count"] == 4 and created["large"] is False
-    assert people[-1].id in {m["user"]["id"] for m in created["members"]}
-
-
-@bounded
 async def test_bot_identifies_with_its_bare_token(api, gateway):
     alice = await person(api, "alice")
     home = await guild(api, alice)
