@@ -55,9 +55,10 @@ def quantile(ordered: list[float], q: float) -> float:
 
 async def post_messages(
     api: str, tokens: list[str], channel_id: str, rate: float, seconds: float
-) -> Counter[int]:
-    """Post `rate` messages/s for `seconds`, on schedule; the count of each status code."""
+) -> tuple[Counter[int], list[float]]:
+    """Post `rate` messages/s for `seconds`, on schedule; status counts, sorted POST times (ms)."""
     statuses: Counter[int] = Counter()
+    answered_ms: list[float] = []
     path = f"/channels/{channel_id}/messages"
     clients = [
         httpx.AsyncClient(base_url=api, headers={"Authorization": f"Bot {t}"}, timeout=30)
@@ -66,8 +67,10 @@ async def post_messages(
 
     async def post(n: int, when: float) -> None:
         await trio.sleep_until(when)
-        body = {"content": f"latency probe {n}", "nonce": str(time.monotonic_ns())}
+        sent = time.monotonic_ns()
+        body = {"content": f"latency probe {n}", "nonce": str(sent)}
         reply = await clients[n % len(clients)].post(path, json=body)
+        answered_ms.append((time.monotonic_ns() - sent) / 1e6)
         statuses[reply.status_code] += 1
 
     try:
@@ -78,7 +81,7 @@ async def post_messages(
     finally:
         for client in clients:
             await client.aclose()
-    return statuses
+    return statuses, sorted(answered_ms)
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
@@ -108,7 +111,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         ps = psutil.Process(server.process.pid)
         server_cpu, started = cpu_seconds(ps), time.monotonic()
         load_before = load_average()
-        statuses = trio.run(
+        statuses, answered = trio.run(
             post_messages, server.api, posters, guild.channel_id, args.rate, args.seconds
         )
         posted = statuses.get(200, 0)
@@ -123,18 +126,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         client.close()
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    return report(args, statuses, waited, result, server_cpu, wall, load)
+    return report(args, (statuses, answered), waited, result, (server_cpu, wall, load))
 
 
 def report(
     args: argparse.Namespace,
-    statuses: Counter[int],
+    posts: tuple[Counter[int], list[float]],
     waited: dict[str, Any],
     result: dict[str, Any],
-    server_cpu: float,
-    wall: float,
-    load: str,
+    machine: tuple[float, float, str],
 ) -> dict[str, object]:
+    statuses, answered = posts
+    server_cpu, wall, load = machine
     latencies = result["latencies_ms"]
     slowest = result["slowest_ms"]
     p50, p99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
@@ -145,6 +148,10 @@ def report(
         f" {args.rate:g} messages/s for {args.seconds:g} s, {args.posters} posters",
         [
             ("POST statuses", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),
+            (
+                "POST answered p50 / p99, ms",
+                " / ".join(f"{quantile(answered, q):.1f}" for q in (0.5, 0.99)),
+            ),
             ("deliveries counted / expected", f"{waited['counted']} / {waited['expected']}"),
             ("every session got every message, in order", "yes" if intact else "NO"),
             ("deliveries/s (over the posting time)", f"{waited['counted'] / args.seconds:,.0f}"),
