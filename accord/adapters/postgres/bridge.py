@@ -8,8 +8,8 @@ Two bridges keep the same contract (chosen in docs/decisions/0001):
 - ``TrioAsyncioBridge``: asyncio hosted on the Trio thread by trio-asyncio;
 - ``ThreadLoopBridge``: a plain asyncio loop in a thread of its own.
 
-Neither parks a worker thread per call: the asyncio future's done-callback
-wakes the waiting Trio task. If the Trio caller is cancelled, the asyncio task
+Neither parks a worker thread per call: the asyncio task's completion wakes
+the waiting Trio task. If the Trio caller is cancelled, the asyncio task
 is cancelled and the caller waits, shielded and for at most ``CANCEL_GRACE``,
 until the task has finished, so its pooled connection is back in the pool
 (asyncpg cancels the query and resets the connection) before the caller moves
@@ -22,7 +22,8 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ParamSpec, Protocol, TypeVar
 
@@ -105,32 +106,40 @@ async def open_trio_asyncio_bridge(*, cancel_grace: float = CANCEL_GRACE) -> Asy
         yield TrioAsyncioBridge(loop, cancel_grace=cancel_grace)
 
 
-class _LoopSide:
-    """One call's state on the loop thread; only that thread touches it."""
+class _Call:
+    """One crossing of the thread bridge.
 
-    __slots__ = ("cancelled", "task")
+    Only the loop thread writes ``task``, ``started``, ``cancelled`` and
+    ``result``; the Trio thread reads ``result`` once the call is handed back.
+    """
 
-    def __init__(self) -> None:
-        self.task: asyncio.Task[Any] | None = None
+    __slots__ = ("cancelled", "done", "result", "start", "started", "task")
+
+    def __init__(self, start: Callable[[], Awaitable[Any]]) -> None:
+        self.start = start
+        self.done = trio.Event()
+        self.task: asyncio.Task[None] | None = None  # also keeps the task referenced
+        self.started = False
         self.cancelled = False
+        # Carried as an Outcome, so the caller gets the very exception raised.
+        self.result: outcome.Outcome[Any] | None = None
 
     def cancel(self) -> None:
         self.cancelled = True
-        if self.task is not None:
+        # A task cancelled before its first step would never run _host, and
+        # so never hand the call back; _host sees ``cancelled`` instead.
+        if self.started and self.task is not None:
             self.task.cancel()
 
 
-async def _host(side: _LoopSide, start: Callable[[], Awaitable[T]]) -> outcome.Outcome[T]:
-    side.task = asyncio.current_task()
-    if side.cancelled:  # cancelled before its first step: never start the work
-        raise asyncio.CancelledError
-    # Carried as an Outcome because concurrent.futures would swap a
-    # TimeoutError for a fresh copy without its traceback and cause.
-    return await outcome.acapture(start)
-
-
 class ThreadLoopBridge:
-    """A plain asyncio loop in its own thread; see ``open_thread_loop_bridge``."""
+    """A plain asyncio loop in its own thread; see ``open_thread_loop_bridge``.
+
+    Calls cross in batches each way: a call queued while the loop has not yet
+    woken for an earlier one rides on that wake-up, and results finished
+    before Trio has taken the earlier ones go back with them. Under load that
+    is one wake-up of each thread for many calls, not two per call.
+    """
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, *, cancel_grace: float = CANCEL_GRACE
@@ -138,22 +147,49 @@ class ThreadLoopBridge:
         self._loop = loop
         self._token = trio.lowlevel.current_trio_token()
         self._cancel_grace = cancel_grace
+        # deque appends and pops are atomic, so each queue needs no lock; a
+        # flag says a wake-up is already on its way to the thread that drains it.
+        self._submitted: deque[_Call] = deque()
+        self._loop_woken = False
+        self._finished: deque[_Call] = deque()
+        self._trio_woken = False
 
     async def run(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        side = _LoopSide()
-        coro: Coroutine[Any, Any, outcome.Outcome[T]] = _host(side, lambda: fn(*args, **kwargs))
-        try:
-            future = asyncio.run_coroutine_threadsafe(coro, self._loop)
-        except BaseException:
-            coro.close()
-            raise
-        done = trio.Event()
-        token = self._token
-        future.add_done_callback(lambda _: token.run_sync_soon(done.set))
+        call = _Call(lambda: fn(*args, **kwargs))
+        self._submitted.append(call)
+        if not self._loop_woken:
+            self._loop_woken = True
+            self._loop.call_soon_threadsafe(self._start_submitted)
         await _wait_done(
-            done, lambda: self._loop.call_soon_threadsafe(side.cancel), self._cancel_grace
+            call.done, lambda: self._loop.call_soon_threadsafe(call.cancel), self._cancel_grace
         )
-        return future.result().unwrap()
+        assert call.result is not None  # set before the call was handed back
+        result: T = call.result.unwrap()
+        return result
+
+    def _start_submitted(self) -> None:
+        # Cleared before draining: a call queued after this point schedules
+        # its own wake-up, and one queued before it is drained here.
+        self._loop_woken = False
+        while self._submitted:
+            call = self._submitted.popleft()
+            call.task = self._loop.create_task(self._host(call))
+
+    async def _host(self, call: _Call) -> None:
+        call.started = True
+        if call.cancelled:  # cancelled before its first step: never start the work
+            call.result = outcome.Error(asyncio.CancelledError())
+        else:
+            call.result = await outcome.acapture(call.start)
+        self._finished.append(call)
+        if not self._trio_woken:
+            self._trio_woken = True
+            self._token.run_sync_soon(self._deliver_finished)
+
+    def _deliver_finished(self) -> None:
+        self._trio_woken = False
+        while self._finished:
+            self._finished.popleft().done.set()
 
 
 def _serve(loop: asyncio.AbstractEventLoop) -> None:
