@@ -81,7 +81,7 @@ class Clients:
         )
         connections.extend(opened)
         return {
-            "ready": len(opened) - failed,
+            "ready": len(opened),
             "failed": failed,
             "seconds": time.monotonic() - started,
         }
@@ -101,7 +101,7 @@ class Clients:
             command["timeout"],
         )
         connections.extend(opened)
-        return {"ready": len(opened) - failed, "failed": failed}
+        return {"ready": len(opened), "failed": failed}
 
     async def arm(self, command: Command) -> Command:
         counters, connections = self.groups[command["group"]]

@@ -247,7 +247,8 @@ async def open_many(
 ) -> tuple[list[WsProtocol], int]:
     """Open `count` connections, at most `concurrency` at a time until each is ready.
 
-    Connections not ready within `within_s` seconds of the start count as failed.
+    Returns the ready connections and how many failed: refused, closed, or not
+    ready within `within_s` seconds of the start.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
@@ -261,9 +262,9 @@ async def open_many(
             try:
                 async with asyncio.timeout_at(deadline):
                     _, protocol = await loop.create_connection(factory, host, port)
-                    opened.append(protocol)
                     await protocol.upgraded
                     await ready(protocol)
+                    opened.append(protocol)
             except (OSError, ConnectionError, TimeoutError):
                 failures += 1
 
