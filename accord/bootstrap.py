@@ -27,11 +27,13 @@ from accord.adapters.redis.agreement import (
 )
 from accord.adapters.redis.bus import RedisEventBus
 from accord.adapters.redis.client import UNAVAILABLE, RedisLink, open_redis
+from accord.adapters.redis.handoff import RedisSessionHandoffs
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import Settings
 from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
+from accord.core.ports.handoff import SessionHandoffs
 from accord.core.ports.presence import PresenceStore
 from accord.core.ports.ratelimit import RateLimiter
 from accord.core.ports.storage import Storage
@@ -59,6 +61,7 @@ class Services:
     ids: SnowflakeGenerator
     bus: EventBus
     presence: PresenceStore
+    handoffs: SessionHandoffs | None
     rate_limiter: RateLimiter
     auth: AuthService
     guilds: GuildService
@@ -97,6 +100,7 @@ class SharedState:
     bus: EventBus
     rate_limiter: RateLimiter
     presence: PresenceStore
+    handoffs: SessionHandoffs | None = None  # one process has nobody to hand sessions to
 
 
 async def _renew_worker_lease(link: RedisLink, settings: Settings, process: str) -> None:
@@ -126,7 +130,10 @@ async def open_shared_state(
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_renew_worker_lease, link, settings, presence.process)
                 yield SharedState(
-                    RedisEventBus(link, prefix), RedisRateLimiter(link, prefix), presence
+                    RedisEventBus(link, prefix),
+                    RedisRateLimiter(link, prefix),
+                    presence,
+                    RedisSessionHandoffs(link, prefix),
                 )
                 nursery.cancel_scope.cancel()
         finally:
@@ -154,6 +161,7 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             ids=ids,
             bus=bus,
             presence=shared.presence,
+            handoffs=shared.handoffs,
             rate_limiter=shared.rate_limiter,
             auth=auth,
             guilds=GuildService(storage, bus, ids, clock),

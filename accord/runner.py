@@ -26,6 +26,10 @@ from accord.http.server import serve_api
 log = logging.getLogger("accord")
 
 SURFACES = frozenset({"api", "gateway"})
+# A stopping gateway stores its sessions for another to resume; past this
+# the process stops anyway (the sessions not stored are lost to resume).
+HAND_OVER_TIMEOUT_S = 20.0
+HAND_OVER_FLUSH_S = 0.5
 
 
 class Shutdown(Exception):
@@ -75,7 +79,14 @@ def build_gateway(services: Services) -> Gateway:
         resume_window_s=settings.resume_window_s,
         presence_refresh_s=settings.presence_ttl_s / 3,
     )
-    return Gateway(services.storage, services.auth, services.bus, services.presence, config)
+    return Gateway(
+        services.storage,
+        services.auth,
+        services.bus,
+        services.presence,
+        config,
+        services.handoffs,
+    )
 
 
 class Started(NamedTuple):
@@ -111,7 +122,7 @@ async def start_surfaces(
 async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with open_services(settings, url) as services, trio.open_nursery() as nursery:
-            api_port, gateway_port, _ = await start_surfaces(services, surfaces, nursery)
+            api_port, gateway_port, gateway = await start_surfaces(services, surfaces, nursery)
             if api_port is not None:
                 print(f"Accord is running: http://{settings.host}:{api_port}/", flush=True)
             if gateway_port is not None:
@@ -119,6 +130,12 @@ async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None
             print("Press Ctrl-C to stop.", flush=True)
             async for signum in signals:
                 log.info("received %s, shutting down", signal.Signals(signum).name)
+                if gateway is not None:
+                    with trio.move_on_after(HAND_OVER_TIMEOUT_S):
+                        handed = await gateway.hand_over()
+                        log.info("handed %d sessions over for resuming elsewhere", handed)
+                        # Let the op 7s reach the clients before the sockets close.
+                        await trio.sleep(HAND_OVER_FLUSH_S)
                 nursery.cancel_scope.cancel()
                 break
 

@@ -19,9 +19,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+import trio
+
 from accord.core.events import Event
 from accord.core.permissions import has_permission
-from accord.core.ports.bus import EventBus
+from accord.core.ports.bus import BusPosition, EventBus
 from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
 from accord.gateway.frames import PreparedDispatch, prepare_dispatch
@@ -132,18 +134,43 @@ class FanOut:
     def __init__(self, registry: SessionRegistry, storage: Storage) -> None:
         self._registry = registry
         self._storage = storage
+        # Held while one event is handled: adopting or handing off sessions
+        # takes it, so that happens between two events, never inside one.
+        self.lock = trio.Lock()
+        # Through which event of the bus everything has been delivered (None
+        # before subscribing, or for a bus that cannot replay).
+        self.position: BusPosition | None = None
+        self._handled = trio.lowlevel.ParkingLot()
 
     async def run(self, bus: EventBus, *, task_status: Any = None) -> None:
         """Consume the bus until cancelled."""
         async with bus.subscribe() as events:
+            self.position = events.position
             if task_status is not None:
                 task_status.started()
             async for event in events:
-                try:
-                    await self.handle(event)
-                except Exception:
-                    # One bad event must not stop delivery of every later one.
-                    log.exception("could not deliver %s", event.type)
+                async with self.lock:
+                    try:
+                        await self.handle(event)
+                    except Exception:
+                        # One bad event must not stop delivery of every later one.
+                        log.exception("could not deliver %s", event.type)
+                    self.position = events.position
+                self._handled.unpark_all()
+
+    async def wait_handled(self) -> None:
+        """Wait until the next event has been handled."""
+        await self._handled.park()
+
+    async def deliver_to(self, event: Event, session: Session) -> None:
+        """Deliver one earlier event to one session (catching up an adopted session)."""
+        if event.guild_id is not None and (event.affects or event.type in _RELOADS):
+            await self.refresh(event.guild_id, self._affected(event))
+        if event.user_ids is not None:
+            if session.user.id in event.user_ids:
+                self._to(Delivery(event, None), session)
+        elif event.guild_id is not None and event.guild_id in session.guild_ids:
+            self._to(Delivery(event, self._registry.views.get(event.guild_id)), session)
 
     async def handle(self, event: Event) -> None:
         if event.guild_id is not None and (event.affects or event.type in _RELOADS):

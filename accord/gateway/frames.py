@@ -37,10 +37,14 @@ class PreparedDispatch:
         return len(self.head) + len(self.tail)
 
 
+def prepare_head(event: str) -> bytes:
+    """The bytes before a dispatch's sequence number."""
+    return b'{"op":0,"t":' + orjson.dumps(event) + b',"s":'
+
+
 def prepare_dispatch(event: str, data: Any) -> PreparedDispatch:
     """Serialize `data` once as the `d` of dispatch `event`."""
-    head = b'{"op":0,"t":' + orjson.dumps(event) + b',"s":'
-    return PreparedDispatch(event, head, b',"d":' + orjson.dumps(data) + b"}")
+    return PreparedDispatch(event, prepare_head(event), b',"d":' + orjson.dumps(data) + b"}")
 
 
 def encode_hello(heartbeat_interval_ms: int) -> bytes:

@@ -15,6 +15,7 @@ import trio
 from accord.core.errors import AuthenticationError
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
+from accord.core.ports.handoff import SessionHandoffs
 from accord.core.ports.presence import PresenceStore, Status
 from accord.core.ports.storage import Storage
 from accord.core.services.auth import AuthService
@@ -22,6 +23,7 @@ from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
 from accord.gateway.frames import RECONNECT, encode_resumed, prepare_dispatch
 from accord.gateway.guild_view import GuildView
+from accord.gateway.handover import Handover
 from accord.gateway.identify import (
     Identify,
     Resume,
@@ -67,6 +69,7 @@ class Gateway:
         bus: EventBus,
         presence: PresenceStore,
         config: GatewayConfig,
+        handoffs: SessionHandoffs | None = None,
     ) -> None:
         self.storage = storage
         self._auth = auth
@@ -75,6 +78,14 @@ class Gateway:
         self.config = config
         self.registry = SessionRegistry(config.resume_window_s, trio.current_time)
         self.fanout = FanOut(self.registry, storage)
+        self._handover = (
+            None
+            if handoffs is None
+            else Handover(self.registry, self.fanout, bus, storage, handoffs)
+        )
+        self._consumer = trio.CancelScope()
+        # Set when the process is stopping: new connections are turned away.
+        self.draining = False
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Fan-out and session expiry, until cancelled."""
@@ -98,7 +109,15 @@ class Gateway:
                 log.exception("presence upkeep failed")
 
     async def _consume(self, *, task_status: trio.TaskStatus[None]) -> None:
-        await self.fanout.run(self.bus, task_status=task_status)
+        with self._consumer:
+            await self.fanout.run(self.bus, task_status=task_status)
+
+    async def hand_over(self) -> int:
+        """Stopping: hand every session to the shared store and send op 7; returns how many."""
+        self.draining = True
+        if self._handover is None:
+            return 0
+        return await self._handover.hand_over(self._consumer)
 
     async def identify(self, request: Identify, transport: Transport) -> Session:
         """Start a session: READY now, then one GUILD_CREATE per guild as each is read."""
@@ -180,6 +199,13 @@ class Gateway:
         except AuthenticationError:
             raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
         session = self.registry.get(request.session_id)
+        if session is None and self._handover is not None:
+            try:
+                session = await self._handover.adopt(request.session_id, principal.user.id)
+            except TooManySessions as exc:
+                raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
+            if session is not None:
+                await self._set_status(session, session.status)
         if session is None or session.ended or session.user.id != principal.user.id:
             raise ResumeRefused("unknown session")
         try:

@@ -72,6 +72,27 @@ class ReplayBuffer:
         """The sequence number of the oldest kept dispatch (`last_seq + 1` when empty)."""
         return self._last_seq - len(self._entries) + 1
 
+    def entries(self) -> list[Replayable]:
+        """The kept dispatches, oldest (`first_seq`) first."""
+        return list(self._entries)
+
+    @classmethod
+    def restore(
+        cls,
+        entries: list[Replayable],
+        last_seq: int,
+        max_frames: int = DEFAULT_MAX_FRAMES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> ReplayBuffer:
+        """A buffer continuing another's: `entries` end at `last_seq` (within the bounds)."""
+        if len(entries) > last_seq:
+            raise ValueError("more entries than sequence numbers")
+        buffer = cls(max_frames, max_bytes)
+        buffer._last_seq = last_seq - len(entries)
+        for entry in entries:
+            buffer.append(entry)
+        return buffer
+
     def append(self, dispatch: Replayable) -> bytes:
         """Give `dispatch` the next sequence number, keep it, and return its frame."""
         self._last_seq += 1

@@ -50,6 +50,9 @@ def parse_query(target: str) -> bool:
 
 async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
     """One connection's nursery: trio-websocket's reader, our writer, and the receiver here."""
+    if gateway.draining:
+        await stream.aclose()  # stopping: the client reconnects to another gateway
+        return
     outbox = Outbox(stream)
     try:
         async with trio.open_nursery() as nursery:

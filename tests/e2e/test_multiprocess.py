@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
+from trio_websocket import ConnectionClosed
 
 from tests.e2e.conftest import bearer
 from tests.e2e.gateway_client import GatewayClient, connect
@@ -205,3 +206,81 @@ async def test_a_killed_gateway_takes_its_users_offline_within_the_ttl(
             # TTL 3 s, renewed and reaped every second: offline within TTL plus one round.
             assert trio.current_time() - killed_at <= 3 + 1 + 1
             assert offline["d"]["guild_id"]
+
+
+async def _ride_through_restart(
+    first_url: str, next_url: str, token: str, ids: list[str], total: int
+) -> None:
+    """Follow op 7 from the stopping gateway to the other one with RESUME."""
+    async with connect(first_url) as client:
+        await client.hello()
+        await client.identify(token)
+        try:
+            while len(ids) < total:
+                payload = await client.receive()
+                if payload["op"] == 0 and payload["t"] == "MESSAGE_CREATE":
+                    ids.append(payload["d"]["id"])
+                if payload["op"] == 7:
+                    break
+        except ConnectionClosed:
+            pass
+        session_id, seq = client.session_id, client.seq
+    if len(ids) >= total:
+        return
+    assert session_id is not None and seq is not None
+    async with connect(next_url) as client:
+        await client.hello()
+        await client.resume(token, session_id, seq)
+        resumed = False
+        while len(ids) < total:
+            payload = await client.receive()
+            assert payload["op"] != 9, "the other gateway refused the handed-over session"
+            if payload["op"] == 0 and payload["t"] == "RESUMED":
+                resumed = True
+            if payload["op"] == 0 and payload["t"] == "MESSAGE_CREATE":
+                ids.append(payload["d"]["id"])  # replayed ones come before RESUMED
+        while not resumed:
+            payload = await client.receive()
+            resumed = payload["op"] == 0 and payload["t"] == "RESUMED"
+
+
+async def test_sigterm_hands_sessions_to_the_other_gateway(cluster: list[AccordProcess]) -> None:
+    total, riders = 45, 3
+    with trio.fail_after(TEST_SECONDS):
+        async with world(cluster) as (apis, channel_id, users), AsyncExitStack() as stack:
+            (alice, alice_token), (bob, bob_token) = users
+            steady = await _identified(stack, cluster[3].url, bob_token)
+            rides: list[list[str]] = [[] for _ in range(riders)]
+            async with trio.open_nursery() as nursery:
+                for ids in rides:
+                    nursery.start_soon(
+                        _ride_through_restart,
+                        cluster[2].url,
+                        cluster[3].url,
+                        alice_token,
+                        ids,
+                        total,
+                    )
+                await trio.sleep(1.0)  # every rider identified on the first gateway
+
+                async def post_all() -> None:
+                    for n in range(total):
+                        api, headers = (apis[0], alice) if n % 2 else (apis[1], bob)
+                        sent = await api.post(
+                            f"/channels/{channel_id}/messages",
+                            json={"content": f"m{n}"},
+                            headers=headers,
+                        )
+                        assert sent.status_code == 200, sent.text
+                        if n == total // 3:
+                            nursery.start_soon(trio.to_thread.run_sync, cluster[2].stop)
+                        await trio.sleep(0.05)
+
+                nursery.start_soon(post_all)
+                await _until_all([steady], total)
+            expected = _message_ids(steady)
+            assert len(expected) == total and len(set(expected)) == total
+            for ids in rides:
+                assert ids == expected
+            handed = "".join(cluster[2].output)
+            assert "handed 3 sessions over" in handed, handed[-2000:]

@@ -97,3 +97,18 @@ async def test_a_dropped_connection_loses_nothing(bus: RedisEventBus, link: Redi
             await bus.publish(message(n))
         got = await take(events, 10)
     assert [e.data["id"] for e in got] == [str(n) for n in range(2, 12)]
+
+
+async def test_replay_continues_from_another_subscribers_position(bus: RedisEventBus) -> None:
+    async with bus.subscribe() as ahead:
+        for n in range(1, 4):
+            await bus.publish(message(n, guild=n))
+        await take(ahead, 2)
+        handed_over = ahead.position  # through message 2
+        await take(ahead, 1)
+        for n in range(4, 6):
+            await bus.publish(message(n, guild=n))
+        await take(ahead, 2)
+        replayed = await bus.replay(handed_over, ahead.position)
+    assert sorted(int(e.data["id"]) for e in replayed) == [3, 4, 5]
+    assert await bus.replay(ahead.position, handed_over) == []

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import trio
 
 from accord.core.events import Event
+from accord.core.ports.bus import BusPosition
 
 # Events a subscriber may fall behind by before publishers wait for it. When
 # full, publish blocks (backpressure) rather than drop: a dropped event is a
@@ -33,12 +34,37 @@ class InProcessEventBus:
                     self._subscribers.discard(channel)
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
+    async def subscribe(self) -> AsyncIterator[_ChannelSubscription]:
         send, receive = trio.open_memory_channel[Event](self._buffer)
         self._subscribers.add(send)
         try:
             async with receive:
-                yield receive
+                yield _ChannelSubscription(receive)
         finally:
             self._subscribers.discard(send)
             send.close()
+
+    async def replay(self, since: BusPosition, until: BusPosition) -> list[Event]:
+        return []  # one process keeps no history: nobody else could continue from it
+
+
+class _ChannelSubscription:
+    def __init__(self, receive: trio.MemoryReceiveChannel[Event]) -> None:
+        self._receive = receive
+
+    def __aiter__(self) -> _ChannelSubscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        try:
+            return await self._receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    @property
+    def position(self) -> BusPosition | None:
+        return None
+
+    @property
+    def last(self) -> tuple[str, str] | None:
+        return None

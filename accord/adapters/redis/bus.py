@@ -25,6 +25,7 @@ import trio
 from accord.adapters.redis.client import UNAVAILABLE, RedisLink, text
 from accord.adapters.redis.event_codec import decode_event, encode_event
 from accord.core.events import Event
+from accord.core.ports.bus import BusPosition
 
 log = logging.getLogger("accord.bus")
 
@@ -44,6 +45,44 @@ SUBSCRIBER_BUFFER: Final = 4096
 # lost event) only after PUBLISH_DEADLINE_S.
 RETRY_FIRST_S, RETRY_MAX_S = 0.05, 2.0
 PUBLISH_DEADLINE_S: Final = 30.0
+
+
+_Entry = tuple[str, str, Event]  # stream, entry id, event
+
+
+def entry_key(entry_id: str) -> tuple[int, int]:
+    """A stream entry id ("ms-seq") as something that compares in stream order."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class StreamSubscription:
+    """Events in the order read, remembering which entry of which stream each was."""
+
+    def __init__(self, receive: trio.MemoryReceiveChannel[_Entry], start: BusPosition) -> None:
+        self._receive = receive
+        self._position = dict(start)
+        self._last: tuple[str, str] | None = None
+
+    def __aiter__(self) -> StreamSubscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        try:
+            stream, entry_id, event = await self._receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise StopAsyncIteration from None
+        self._position[stream] = entry_id
+        self._last = (stream, entry_id)
+        return event
+
+    @property
+    def position(self) -> BusPosition:
+        return dict(self._position)
+
+    @property
+    def last(self) -> tuple[str, str] | None:
+        return self._last
 
 
 class RedisEventBus:
@@ -79,16 +118,31 @@ class RedisEventBus:
         log.error("Redis unreachable for %.0f s: %s event lost", PUBLISH_DEADLINE_S, event.type)
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
+    async def subscribe(self) -> AsyncIterator[StreamSubscription]:
         positions = await self._tails()
-        send, receive = trio.open_memory_channel[Event](SUBSCRIBER_BUFFER)
+        send, receive = trio.open_memory_channel[_Entry](SUBSCRIBER_BUFFER)
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._read, positions, send)
+            nursery.start_soon(self._read, dict(positions), send)
             try:
                 async with receive:
-                    yield receive
+                    yield StreamSubscription(receive, positions)
             finally:
                 nursery.cancel_scope.cancel()
+
+    async def replay(self, since: BusPosition, until: BusPosition) -> list[Event]:
+        return await self._link.run(self._replay, dict(since), dict(until))
+
+    async def _replay(self, since: dict[str, str], until: dict[str, str]) -> list[Event]:
+        events: list[Event] = []
+        for stream in self.streams:
+            start, end = since.get(stream, "0-0"), until.get(stream)
+            if end is None or entry_key(end) <= entry_key(start):
+                continue
+            # "(" makes the start exclusive (Redis >= 6.2).
+            entries: Any = await self._link.client.xrange(stream, f"({start}", end)
+            for _, fields in entries:
+                events.append(decode_event(fields[b"e"]))
+        return events
 
     async def _tails(self) -> dict[str, str]:
         """The id of the newest entry of every stream ("0-0" for an empty one)."""
@@ -109,7 +163,7 @@ class RedisEventBus:
             tails[stream] = text(newest[0][0]) if newest else "0-0"
         return tails
 
-    async def _read(self, positions: dict[str, str], send: trio.MemorySendChannel[Event]) -> None:
+    async def _read(self, positions: dict[str, str], send: trio.MemorySendChannel[_Entry]) -> None:
         delay = RETRY_FIRST_S
         async with send:
             while True:
@@ -135,4 +189,4 @@ class RedisEventBus:
                         except (KeyError, ValueError, TypeError):
                             log.error("skipping unreadable entry %s on %s", entry_id, name)
                             continue
-                        await send.send(event)
+                        await send.send((name, positions[name], event))
