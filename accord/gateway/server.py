@@ -29,6 +29,12 @@ MAX_MESSAGE_BYTES: Final = 4 * MAX_CLIENT_PAYLOAD_BYTES
 MESSAGE_QUEUE: Final = 4
 
 
+# zstd-stream is not spoken here; a client asking for it gets plain text
+# frames, which every client reads (compression only ever applies to binary
+# frames), rather than a refusal that would leave it unable to connect.
+_COMPRESSIONS: Final = frozenset({None, "zlib-stream", "zstd-stream"})
+
+
 class UnsupportedQuery(Exception):
     """The connect URL asks for a version, encoding or compression we do not speak."""
 
@@ -43,7 +49,7 @@ def parse_query(target: str) -> bool:
     if encoding != "json":
         raise UnsupportedQuery(f"encoding {encoding!r} is not supported; use encoding=json")
     compress = query.get("compress", [None])[-1]
-    if compress not in (None, "zlib-stream"):
+    if compress not in _COMPRESSIONS:
         raise UnsupportedQuery(f"compress={compress!r} is not supported; use zlib-stream")
     return compress == "zlib-stream"
 

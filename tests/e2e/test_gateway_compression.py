@@ -53,3 +53,14 @@ async def test_zlib_stream_frames_share_one_context(api, gateway):
         await client.wait_for("RESUMED")
         assert client.raw_frames[0][:1] == b"\x78"
         assert [p["op"] for p in _inflate_all(client.raw_frames)] == [10, 0]
+
+
+@bounded
+async def test_zstd_stream_is_answered_with_plain_text_frames(api, gateway):
+    # Clients that prefer zstd-stream (discord.py on Python 3.14) still connect.
+    alice = await person(api, "alice")
+    async with connect(gateway.url, query="?v=10&encoding=json&compress=zstd-stream") as client:
+        await client.hello()
+        ready = await client.identify(alice.token)
+        assert ready["d"]["user"]["id"] == alice.id
+        assert all(isinstance(f, str) for f in client.raw_frames)
