@@ -29,6 +29,9 @@ const AUTH_FAILED = 4004;
 // those end the session on the server, and we want to resume it.
 const RESUMABLE_CLOSE = 4000;
 const MAX_BACKOFF_MS = 10_000;
+// A connection that has not said HELLO by then is given up and tried again
+// (an opening socket can hang forever on a network that went away).
+const HELLO_TIMEOUT_MS = 5_000;
 
 export class Gateway extends EventTarget {
   constructor(url, tokenSource) {
@@ -43,6 +46,7 @@ export class Gateway extends EventTarget {
     this.acked = true;
     this.attempts = 0;
     this.reconnectTimer = null;
+    this.helloTimer = null;
     this.stopped = false;
     this.connected = false;
   }
@@ -56,6 +60,7 @@ export class Gateway extends EventTarget {
   stop() {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.helloTimer);
     this.stopHeartbeat();
     if (this.ws) this.ws.close(1000, 'logout');
     this.ws = null;
@@ -84,6 +89,10 @@ export class Gateway extends EventTarget {
     url.searchParams.set('encoding', 'json');
     const ws = new WebSocket(url);
     this.ws = ws;
+    clearTimeout(this.helloTimer);
+    this.helloTimer = setTimeout(() => {
+      if (ws === this.ws) this.reconnect();
+    }, HELLO_TIMEOUT_MS);
     ws.addEventListener('message', (event) => {
       if (ws === this.ws) this.receive(JSON.parse(event.data));
     });
@@ -104,6 +113,7 @@ export class Gateway extends EventTarget {
   receive(payload) {
     switch (payload.op) {
       case OP.HELLO:
+        clearTimeout(this.helloTimer);
         this.startHeartbeat(payload.d.heartbeat_interval);
         if (this.sessionId) this.resume();
         else this.identify();
@@ -132,8 +142,10 @@ export class Gateway extends EventTarget {
     if (t === 'READY') {
       this.sessionId = d.session_id;
       this.resumeUrl = d.resume_gateway_url || null;
-    } else if (typeof s === 'number' && this.seq !== null && s <= this.seq) {
-      return; // already seen: a replay never shows a message twice
+    } else if (t !== 'RESUMED' && typeof s === 'number' && this.seq !== null && s <= this.seq) {
+      // Already seen: a replay never shows a message twice. (RESUMED carries
+      // the sequence number of the last dispatch replayed, not a new one.)
+      return;
     }
     if (typeof s === 'number') this.seq = s;
     this.dispatchEvent(new CustomEvent('dispatch', { detail: { t, d } }));
@@ -198,6 +210,7 @@ export class Gateway extends EventTarget {
 
   closed(code) {
     this.ws = null;
+    clearTimeout(this.helloTimer);
     this.stopHeartbeat();
     this.announceDrop(code);
     if (this.stopped) return;
