@@ -76,6 +76,7 @@ def launched_chromium() -> Iterator[Any]:
 @dataclass
 class Server:
     api_port: int
+    gateway_port: int
     gateway: Gateway
     token: trio.lowlevel.TrioToken
     cancel: trio.CancelScope
@@ -126,10 +127,10 @@ def running_accord(settings: Settings, database_url: str) -> Iterator[Server]:
                 open_services(settings, database_url) as services,
                 trio.open_nursery() as nursery,
             ):
-                api_port, _, gateway = await start_surfaces(services, SURFACES, nursery)
-                assert api_port is not None and gateway is not None
+                api_port, gateway_port, gateway = await start_surfaces(services, SURFACES, nursery)
+                assert api_port is not None and gateway_port is not None and gateway is not None
                 token = trio.lowlevel.current_trio_token()
-                handoff.put(Server(api_port, gateway, token, nursery.cancel_scope))
+                handoff.put(Server(api_port, gateway_port, gateway, token, nursery.cancel_scope))
         except BaseException as exc:
             handoff.put(exc)
             raise
