@@ -111,6 +111,8 @@ class Connection:
     async def _on_heartbeat(self, d: object) -> None:
         self._watchdog.deadline = trio.current_time() + self._interval_s * HEARTBEAT_GRACE
         self._transport.send(HEARTBEAT_ACK)
+        if self.session is not None and isinstance(d, int) and not isinstance(d, bool):
+            self.session.buffer.acknowledge(d)
 
     async def _on_identify(self, d: object) -> None:
         if self.session is not None:

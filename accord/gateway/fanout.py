@@ -22,7 +22,6 @@ from typing import Any, Final
 import trio
 
 from accord.core.events import Event
-from accord.core.permissions import has_permission
 from accord.core.ports.bus import BusPosition, EventBus
 from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
@@ -76,7 +75,18 @@ def _content_readers(data: Mapping[str, Any]) -> frozenset[Snowflake]:
 class Delivery:
     """One event on its way to many sessions; serializes lazily, at most once per form."""
 
-    __slots__ = ("_blank", "_full", "_readers", "event", "needed", "scoped", "subject", "view")
+    __slots__ = (
+        "_blank",
+        "_full",
+        "_readers",
+        "blankable",
+        "event",
+        "needed",
+        "required",
+        "scoped",
+        "subject",
+        "view",
+    )
 
     def __init__(self, event: Event, view: GuildView | None) -> None:
         self.event = event
@@ -88,6 +98,8 @@ class Delivery:
         # Channel permissions apply to guild-wide audiences, not targeted ones.
         self.scoped = event.channel_id is not None and event.user_ids is None
         self.view = view
+        self.required = int(event.required)
+        self.blankable = event.guild_id is not None and event.type in _CONTENT_EVENTS
         # Presence goes to others: a user's own clients are not told of it.
         self.subject = _user_id(event.data, "user") if event.type == "PRESENCE_UPDATE" else None
         self._full: PreparedDispatch | None = None
@@ -105,7 +117,9 @@ class Delivery:
         view, channel_id = self.view, self.event.channel_id
         if view is None or channel_id is None:
             return False  # fail closed: no view, no way to tell who may read the channel
-        return has_permission(view.permissions_in(session.user.id, channel_id), self.event.required)
+        # bits_in has ADMINISTRATOR widened to every bit, so this is has_permission.
+        required = self.required
+        return view.bits_in(session.user.id, channel_id) & required == required
 
     def to(self, session: Session) -> None:
         """Send to `session` if it may have it."""
@@ -113,18 +127,15 @@ class Delivery:
             session.dispatch(self._form_for(session))
 
     def _form_for(self, session: Session) -> PreparedDispatch:
-        readers = self._readers
-        if readers is None:
-            readers = self._readers = _content_readers(self.event.data)
-        if (
-            self.event.guild_id is not None
-            and self.event.type in _CONTENT_EVENTS
-            and not int(session.intents) & _MESSAGE_CONTENT
-            and session.user.id not in readers
-        ):
-            if self._blank is None:
-                self._blank = prepare_dispatch(self.event.type, {**self.event.data, **_BLANKED})
-            return self._blank
+        if self.blankable and not int(session.intents) & _MESSAGE_CONTENT:
+            readers = self._readers
+            if readers is None:
+                readers = self._readers = _content_readers(self.event.data)
+            if session.user.id not in readers:
+                if self._blank is None:
+                    blanked = {**self.event.data, **_BLANKED}
+                    self._blank = prepare_dispatch(self.event.type, blanked)
+                return self._blank
         if self._full is None:
             self._full = prepare_dispatch(self.event.type, self.event.data)
         return self._full

@@ -104,6 +104,20 @@ class ReplayBuffer:
             self._bytes -= self._entries.popleft().size
         return dispatch.frame(self._last_seq)
 
+    def acknowledge(self, seq: int) -> None:
+        """Forget the dispatches up to `seq`: the client has them and never resumes before.
+
+        A client heartbeats with the last `s` it received and resumes from it
+        or later, so what it acknowledged can only ever be asked for again by
+        mistake. Dropping it frees each session's READY and GUILD_CREATE, the
+        largest part of an idle session. Out-of-range values are ignored.
+        """
+        if not 0 < seq <= self._last_seq:
+            return
+        drop = min(seq - self.first_seq + 1, len(self._entries))
+        for _ in range(drop):
+            self._bytes -= self._entries.popleft().size
+
     def since(self, seq: int) -> list[bytes]:
         """The frames with `s > seq`, oldest first; raises `ReplayPruned` or `InvalidSequence`."""
         if seq < 0 or seq > self._last_seq:

@@ -360,7 +360,8 @@ async def test_a_vanished_guild_unsubscribes_everyone(world: World) -> None:
 async def test_one_bad_event_does_not_stop_delivery(world: World) -> None:
     session = world.connect(MEMBER)
     bus = InProcessEventBus()
-    bad = replace(message(1), data={**message(1).data, "mentions": [{"id": "not a number"}]})
+    # orjson cannot serialize a set: preparing this dispatch raises.
+    bad = replace(message(1), data={**message(1).data, "oops": {1, 2}})
     with trio.fail_after(5):
         async with trio.open_nursery() as nursery:
             await nursery.start(world.fanout.run, bus)

@@ -117,3 +117,19 @@ def test_seq_zero_with_nothing_evicted_replays_everything() -> None:
 def test_bounds_must_be_positive(frames: int, size: int) -> None:
     with pytest.raises(ValueError):
         ReplayBuffer(max_frames=frames, max_bytes=size)
+
+
+def test_acknowledged_dispatches_are_forgotten_and_resume_goes_on_from_there():
+    buffer = ReplayBuffer()
+    for n in range(5):
+        buffer.append(prepare_dispatch("MESSAGE_CREATE", {"n": n}))
+    buffer.acknowledge(3)
+    assert buffer.first_seq == 4 and buffer.last_seq == 5
+    assert [b'"s":4,' in f for f in buffer.since(3)] == [True, False]
+    with pytest.raises(ReplayPruned):
+        buffer.since(2)
+    for bogus in (0, -1, 6, 99):
+        buffer.acknowledge(bogus)  # ignored: nothing a client could have seen
+    assert buffer.first_seq == 4
+    buffer.acknowledge(5)
+    assert buffer.since(5) == [] and buffer.append(prepare_dispatch("X", {})).count(b'"s":6,') == 1
