@@ -138,8 +138,12 @@ def _person(browser: Any, name: str) -> Person:
     return Person(f"{name}{uuid.uuid4().hex[:6]}", page, errors)
 
 
-def _in_one_guild(browser: Any, server: Server) -> tuple[Person, Person]:
-    """Alice registers, creates a guild and an invite; Bob registers and joins by the link."""
+def _in_one_guild(browser: Any, server: Server, join: str = "open link") -> tuple[Person, Person]:
+    """Alice registers, creates a guild and an invite; Bob registers and joins.
+
+    ``join``: "open link" (Bob opens the invite link), "paste link" or "paste code"
+    (Bob pastes it into the join dialog).
+    """
     expect = _expect()
     alice, bob = _person(browser, "alice"), _person(browser, "bob")
     alice.register(server.url)
@@ -157,11 +161,18 @@ def _in_one_guild(browser: Any, server: Server) -> tuple[Person, Person]:
     invite_url = link.input_value()
     alice.page.locator("#invite-form").get_by_role("button", name="Done").click()
 
-    # The link opens the page with the join dialog filled in.
-    bob.page.goto(invite_url)
+    code = invite_url.rsplit("/", 1)[1]
     dialog = bob.page.locator("#join-dialog")
-    expect(dialog).to_be_visible(timeout=STEP_MS)
-    expect(dialog.get_by_label("Invite code or link")).to_have_value(invite_url.rsplit("/", 1)[1])
+    field = dialog.get_by_label("Invite code or link")
+    if join == "open link":
+        # The link opens the page with the join dialog filled in.
+        bob.page.goto(invite_url)
+        expect(dialog).to_be_visible(timeout=STEP_MS)
+        expect(field).to_have_value(code)
+    else:
+        bob.page.get_by_role("button", name="Join a guild").click()
+        field.fill(invite_url if join == "paste link" else code)
+        field.blur()
     expect(dialog.locator("#invite-preview")).to_contain_text("Book club", timeout=STEP_MS)
     dialog.get_by_role("button", name="Join").click()
     expect(bob.page.locator("#guild-name")).to_have_text("Book club", timeout=STEP_MS)
@@ -253,7 +264,7 @@ def test_a_dropped_gateway_is_resumed_with_nothing_missing_or_doubled(
     browser: Any, server: Server
 ) -> None:
     expect = _expect()
-    alice, bob = _in_one_guild(browser, server)
+    alice, bob = _in_one_guild(browser, server, join="paste code")
     session = alice.session_id()
     assert server.session_ids(alice.page.evaluate("() => window.accord.store.me.id")) == [session]
     _live(bob, alice, "before")
@@ -291,7 +302,7 @@ def test_a_dropped_gateway_is_resumed_with_nothing_missing_or_doubled(
 
 def test_a_rate_limited_send_waits_and_is_retried(browser: Any, server: Server) -> None:
     expect = _expect()
-    alice, bob = _in_one_guild(browser, server)
+    alice, bob = _in_one_guild(browser, server, join="paste link")
     # Accord lets a person send 5 messages per 5 s in a channel; the rest get a 429.
     burst = [f"burst {i}" for i in range(8)]
     for text in burst:
