@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from quart import Blueprint, Response, abort, request
+from quart_schema import hide
 
 STATIC_PACKAGE = "accord.web"
 STATIC_DIR = "static"
@@ -80,16 +81,20 @@ def web_blueprint() -> Blueprint:
     files = load_static_files()
     blueprint = Blueprint("web", __name__)
 
+    # The page is not part of the API, so it stays out of the OpenAPI document.
     @blueprint.get("/")
+    @hide
     async def index() -> Response:
         return _serve(files[INDEX])
 
     @blueprint.get("/invite/<code>")
+    @hide
     async def invite(code: str) -> Response:
         # The page reads the code from its own URL and opens the join dialog.
         return _serve(files[INDEX])
 
     @blueprint.get(f"{CLIENT_PREFIX}/<name>")
+    @hide
     async def client_file(name: str) -> Response:
         file = files.get(name)
         if file is None:

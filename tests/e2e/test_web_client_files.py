@@ -65,3 +65,10 @@ def test_the_page_is_told_the_gateway_port_that_was_bound(server: Server) -> Non
     with httpx.Client(base_url=server.url, timeout=10) as client:
         url = client.get("/api/v10/gateway").json()["url"]
     assert url == f"ws://127.0.0.1:{server.gateway_port}"
+
+
+def test_the_page_stays_out_of_the_api_document(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        paths = client.get("/api/v10/openapi.json").json()["paths"]
+    assert not {"/", "/invite/{code}", "/client/{name}"} & set(paths)
+    assert "/api/v10/gateway" in paths
