@@ -35,6 +35,7 @@ export class Chat {
     this.sendChain = Promise.resolve();
     this.loadingOlder = false;
     this.replyTo = null;
+    this.editing = null; // {id, form} while a message is being edited
     this.lastTypingSent = 0;
     this.picker = new ReactionPicker((message, emoji) => this.react(message, emoji, true));
     this.scroller = $('message-scroller');
@@ -61,6 +62,7 @@ export class Chat {
 
   async open(channel) {
     this.channel = channel;
+    this.editing = null;
     this.setReply(null);
     this.picker.close();
     show($('empty-state'), !channel);
@@ -165,6 +167,7 @@ export class Chat {
     if (action === 'remove') {
       if (old) old.remove();
       this.nodes.delete(id);
+      if (this.editing && this.editing.id === id) this.editing = null;
       if (this.references.has(id)) this.references.set(id, null);
       this.refreshRepliesTo(id);
       return;
@@ -229,6 +232,10 @@ export class Chat {
       this.reactionsNode(message),
       this.actionsNode(message, mine),
     );
+    // An edit in progress survives other changes to its message (a reaction, say).
+    if (this.editing && this.editing.id === message.id) {
+      node.querySelector('.content').replaceWith(this.editing.form);
+    }
     return node;
   }
 
@@ -337,11 +344,12 @@ export class Chat {
     const hint = h('p', { class: 'hint', text: 'Enter to save · Escape to cancel' });
     const form = h('div', { class: 'edit-form' }, editor, hint);
     content.replaceWith(form);
+    this.editing = { id: message.id, form };
     editor.focus();
     editor.setSelectionRange(editor.value.length, editor.value.length);
     const cancel = () => {
-      const current = this.store.history(message.channel_id)?.messages.get(message.id);
-      if (current) this.update({ channelId: message.channel_id, id: message.id, action: 'update' });
+      this.editing = null;
+      this.update({ channelId: message.channel_id, id: message.id, action: 'update' });
     };
     editor.addEventListener('keydown', async (event) => {
       if (event.key === 'Escape') cancel();
@@ -354,6 +362,7 @@ export class Chat {
         const edited = await this.api.patch(`/channels/${message.channel_id}/messages/${message.id}`, {
           content: text,
         });
+        this.editing = null;
         this.store.messageUpdate(edited);
       } catch (error) {
         editor.disabled = false;

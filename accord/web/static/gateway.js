@@ -215,7 +215,9 @@ export class Gateway extends EventTarget {
     this.announceDrop(code);
     if (this.stopped) return;
     if (code === AUTH_FAILED) {
+      if (this.sessionId) this.dispatchEvent(new CustomEvent('invalidated'));
       this.sessionId = null;
+      this.seq = null;
       this.dispatchEvent(new CustomEvent('unauthorized'));
       return;
     }
