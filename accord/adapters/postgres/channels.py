@@ -109,21 +109,33 @@ class PgChannelRepository(PgRepository):
             )
         return [channel_from_row(r) for r in rows]
 
-    async def update_channel(self, channel: Channel) -> Channel | None:
-        return await self._bridge.run(self._update_channel, channel)
+    async def update_channel(
+        self, channel: Channel, *, overwrites: Sequence[Overwrite] | None = None
+    ) -> Channel | None:
+        return await self._bridge.run(self._update_channel, channel, overwrites)
 
-    async def _update_channel(self, channel: Channel) -> Channel | None:
-        async with self._pool.acquire() as connection:
-            row = await connection.fetchrow(
+    async def _update_channel(
+        self, channel: Channel, overwrites: Sequence[Overwrite] | None
+    ) -> Channel | None:
+        async with self._pool.acquire() as connection, connection.transaction():
+            found = await connection.fetchval(
                 "UPDATE channels c SET name = $2, topic = $3, position = $4, parent_id = $5,"
-                f" updated_at = now() WHERE c.id = $1 RETURNING {CHANNEL_COLUMNS}",
+                " updated_at = now() WHERE c.id = $1 RETURNING c.id",
                 channel.id,
                 channel.name,
                 channel.topic,
                 channel.position,
                 channel.parent_id,
             )
-        return None if row is None else channel_from_row(row)
+            if found is None:
+                return None
+            if overwrites is not None:
+                await connection.execute(
+                    "DELETE FROM permission_overwrites WHERE channel_id = $1", channel.id
+                )
+                for overwrite in overwrites:
+                    await _upsert_overwrite(connection, channel.id, overwrite)
+            return await fetch_channel(connection, channel.id)
 
     async def delete_channel(self, channel_id: Snowflake) -> bool:
         return await self._bridge.run(self._delete_channel, channel_id)

@@ -187,8 +187,10 @@ class ChannelRepository(Protocol):
 
     async def list_guild_channels(self, guild_id: Snowflake) -> list[Channel]: ...
 
-    async def update_channel(self, channel: Channel) -> Channel | None:
-        """Write name, topic, position and parent_id."""
+    async def update_channel(
+        self, channel: Channel, *, overwrites: Sequence[Overwrite] | None = None
+    ) -> Channel | None:
+        """Write name, topic, position and parent_id, and with ``overwrites`` replace them all."""
         ...
 
     async def delete_channel(self, channel_id: Snowflake) -> bool: ...

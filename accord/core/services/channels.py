@@ -18,6 +18,10 @@ from accord.core.validation import validate_int, validate_name, validate_topic
 
 # Discord allows 500 channels per guild (error 30013).
 MAX_CHANNELS_PER_GUILD = 500
+# Overwrites one request may set on a channel: Discord's 250 roles would be
+# the natural ceiling, but no real channel needs more than a handful, and the
+# bound keeps one request's writes small.
+MAX_OVERWRITES = 100
 GUILD_CHANNEL_TYPES = (ChannelType.GUILD_TEXT, ChannelType.GUILD_CATEGORY)
 
 
@@ -28,6 +32,7 @@ class ChannelDraft:
     topic: object = None
     parent_id: object = None
     position: object = None
+    overwrites: object = None  # Discord's permission_overwrites; None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,30 @@ class ChannelChanges:
     position: object = None
     parent_id: object = None
     clear_parent: bool = False
+    overwrites: object = None  # None: unchanged; a list replaces them all
+
+
+def parse_overwrites(raw: object, field: str = "permission_overwrites") -> tuple[Overwrite, ...]:
+    """Discord's ``permission_overwrites`` list: ``{id, type, allow, deny}`` each."""
+    if not isinstance(raw, list):
+        raise ValidationError.single(field, "LIST_TYPE_CONVERT", "Must be a list.")
+    if len(raw) > MAX_OVERWRITES:
+        raise ValidationError.single(
+            field, "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_OVERWRITES} or fewer in length."
+        )
+    parsed: dict[int, Overwrite] = {}
+    for index, item in enumerate(raw):
+        where = f"{field}.{index}"
+        if not isinstance(item, dict):
+            raise ValidationError.single(where, "DICT_TYPE_CONVERT", "Must be an object.")
+        target = parse_snowflake(item.get("id"), f"{where}.id")
+        parsed[target] = Overwrite(
+            id=target,
+            type=OverwriteType(validate_int(item.get("type"), f"{where}.type", 0, 1)),
+            allow=parse_permissions(item.get("allow", 0), f"{where}.allow"),
+            deny=parse_permissions(item.get("deny", 0), f"{where}.deny"),
+        )
+    return tuple(parsed.values())
 
 
 def _channel_type(raw: object) -> ChannelType:
@@ -75,6 +104,9 @@ class ChannelService:
             raise ValidationError.single(
                 "_body", "MAX_CHANNELS", "Maximum number of guild channels reached (500)"
             )
+        overwrites = () if draft.overwrites is None else parse_overwrites(draft.overwrites)
+        if overwrites:
+            access.require(Permission.MANAGE_ROLES)
         parent = await self._parent(guild_id, draft.parent_id, kind, existing)
         position = (
             validate_int(draft.position, "position", 0, 10_000)
@@ -89,6 +121,7 @@ class ChannelService:
             topic=validate_topic(draft.topic) if kind is ChannelType.GUILD_TEXT else None,
             position=position,
             parent_id=parent,
+            overwrites=overwrites,
         )
         created = await self._storage.channels.create_channel(channel)
         payload = channel_shape(created)
@@ -135,7 +168,11 @@ class ChannelService:
                     channel.guild_id, changes.parent_id, channel.type, siblings
                 ),
             )
-        saved = await self._storage.channels.update_channel(updated)
+        overwrites = None
+        if changes.overwrites is not None:
+            overwrites = parse_overwrites(changes.overwrites)
+            access.require(Permission.MANAGE_ROLES)
+        saved = await self._storage.channels.update_channel(updated, overwrites=overwrites)
         if saved is None:
             raise NotFound(Resource.CHANNEL)
         payload = channel_shape(saved)

@@ -103,6 +103,7 @@ async def modify_channel(channel_id: str) -> Response:
         position=body.position,
         parent_id=body.parent_id,
         clear_parent="parent_id" in sent and body.parent_id is None,
+        overwrites=body.permission_overwrites,
     )
     payload = await services().channels.modify(principal.user.id, _channel(channel_id), changes)
     return json_response(payload)

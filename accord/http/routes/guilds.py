@@ -119,7 +119,14 @@ async def list_channels(guild_id: str) -> Response:
 async def create_channel(guild_id: str) -> Response:
     principal = await current_principal()
     body = await read_body(CreateChannelBody)
-    draft = ChannelDraft(body.name, body.type, body.topic, body.parent_id, body.position)
+    draft = ChannelDraft(
+        body.name,
+        body.type,
+        body.topic,
+        body.parent_id,
+        body.position,
+        overwrites=body.permission_overwrites,
+    )
     payload = await services().channels.create(
         principal.user.id, parse_snowflake(guild_id, "guild_id"), draft
     )
