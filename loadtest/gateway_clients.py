@@ -16,6 +16,12 @@ stdin and every answer is one JSON line on stdout:
                            "slowest_ms": [per message, its slowest delivery, sorted],
                            "heartbeat_acks": a,
                            "closed": c, "seq_errors": e, "client_cpu": s}
+    {"cmd": "chaos_identify", "port": P, "tokens": [[token, sessions], ...], "intents": i,
+     "timeout": s}  -> {"ready": n, "seconds": t}    (resumable sessions, loadtest/chaos_client.py)
+    {"cmd": "chaos_start", "rate": drops per s}  -> {"started": true}
+    {"cmd": "chaos_status"}  -> {"drops": {kind: n}, "total": n, "live": n}
+    {"cmd": "chaos_stop", "count": messages posted, "timeout": s}
+        -> {"lost": n, "duplicated": n, "reordered": n, "seq_errors": n, ...}
     {"cmd": "quit"}
 
 Everything is bounded by the benchmark's own timeouts; this process ends
@@ -34,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from chaos_client import Chaos
 from ws_client import Counters, GatewaySession, WsProtocol, handshake, open_many
 
 QUERY = "/?v=10&encoding=json"
@@ -158,6 +165,7 @@ async def main() -> None:
     reader = asyncio.StreamReader(limit=1 << 24)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     clients = Clients()
+    chaos = Chaos()
     handlers: dict[str, Callable[[Command], Awaitable[Command]]] = {
         "identify": clients.identify,
         "plain": clients.plain,
@@ -165,6 +173,10 @@ async def main() -> None:
         "wait": clients.wait,
         "latency": clients.latency,
         "report": clients.report,
+        "chaos_identify": chaos.identify,
+        "chaos_start": chaos.start,
+        "chaos_status": chaos.status,
+        "chaos_stop": chaos.stop,
     }
     while line := await reader.readline():
         command = orjson.loads(line)
