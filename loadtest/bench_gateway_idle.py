@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "kib_per_session": per_session,
         "heartbeat_acks": report["heartbeat_acks"],
         "closed": report["closed"],
+        "identify_s": identified["seconds"],
+        "client_cpu_s": report["client_cpu"],
         "met": met,
     }
 

@@ -12,7 +12,11 @@ when a MESSAGE_CREATE arrives, so every delivery at every session gives one
 latency. Bar: p99 <= 50 ms at 20 messages/s over 1,000 sessions (20,000
 deliveries/s). Bounded: warm-up 2 s, then --seconds, then at most --drain s.
 
-    .venv/bin/python loadtest/bench_gateway_latency.py [--rate 20] [--seconds 15]
+    .venv/bin/python loadtest/bench_gateway_latency.py [--rate 20] [--seconds 15] [--search-steps 5]
+
+With --search-steps N it then looks, on the same sessions, for the highest
+rate at which p99 stays under the bar: it doubles the rate while p99 is
+under it (halves while over), then bisects; N phases of --search-seconds.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import trio
 from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
+    Server,
     cpu_seconds,
     create_bot_guild,
     load_average,
@@ -84,6 +89,91 @@ async def post_messages(
     return statuses, sorted(answered_ms)
 
 
+class Phase:
+    """One posting phase over the same sessions: a warm-up, then `seconds` at `rate`."""
+
+    def __init__(self, server: Server, client: ClientProcess, posters: list[str], channel: str):
+        self.server, self.client, self.posters, self.channel = server, client, posters, channel
+
+    def run(self, rate: float, seconds: float, drain: float) -> tuple[Any, ...]:
+        api = self.server.api
+        trio.run(post_messages, api, self.posters, self.channel, rate, WARMUP_S)
+        time.sleep(1.0)
+        self.client.call({"cmd": "latency", "on": True})
+        self.client.call({"cmd": "arm", "group": "gateway"})
+        ps = psutil.Process(self.server.process.pid)
+        server_cpu, started = cpu_seconds(ps), time.monotonic()
+        me, client_cpu = psutil.Process(), cpu_seconds(self.client.ps)
+        poster_cpu = cpu_seconds(me)
+        load_before = load_average()
+        statuses, answered = trio.run(post_messages, api, self.posters, self.channel, rate, seconds)
+        posted = statuses.get(200, 0)
+        waited = self.client.call(
+            {"cmd": "wait", "group": "gateway", "per_connection": posted, "timeout": drain}
+        )
+        server_cpu = cpu_seconds(ps) - server_cpu
+        generator_cpu = cpu_seconds(self.client.ps) - client_cpu + cpu_seconds(me) - poster_cpu
+        wall = time.monotonic() - started
+        load = f"{load_before} before, {load_average()} after"
+        result = self.client.call({"cmd": "report"})
+        result["generator_cpu"] = generator_cpu
+        return (statuses, answered), waited, result, (server_cpu, wall, load)
+
+
+def passes(posts: tuple[Counter[int], list[float]], waited: dict[str, Any], p99: float) -> bool:
+    statuses, _ = posts
+    intact = waited["complete"] and waited["seq_errors"] == 0
+    return intact and set(statuses) == {200} and p99 <= BAR_P99_MS
+
+
+def search(phase: Phase, args: argparse.Namespace, first: tuple[float, bool]) -> list[dict]:
+    """A short step search for the highest rate whose p99 stays under the bar.
+
+    Doubles from the first rate while it passes (halves while it fails), then
+    bisects between the highest pass and the lowest fail: --search-steps at most.
+    """
+    passed: float | None = first[0] if first[1] else None
+    failed: float | None = None if first[1] else first[0]
+    steps = []
+    for _ in range(args.search_steps):
+        if failed is None:
+            assert passed is not None
+            rate = passed * 2
+        elif passed is None:
+            rate = failed / 2
+        else:
+            rate = (passed + failed) / 2
+        if rate < 0.5 or (passed and failed and failed - passed < 0.1 * failed):
+            break
+        posts, waited, result, machine = phase.run(rate, args.search_seconds, args.drain)
+        latencies = result["latencies_ms"]
+        p50, p99 = quantile(latencies, 0.5), quantile(latencies, 0.99)
+        ok = passes(posts, waited, p99)
+        steps.append(
+            {
+                "rate": rate,
+                "p50_ms": p50,
+                "p99_ms": p99,
+                "met": ok,
+                "server_cpu_s": machine[0],
+                "wall_s": machine[1],
+                "generator_cpu_s": result["generator_cpu"],
+                "load": machine[2],
+            }
+        )
+        print(
+            f"  step: {rate:g} messages/s ({rate * args.sessions:,.0f} deliveries/s):"
+            f" p50 {p50:.1f} ms, p99 {p99:.1f} ms, {'under' if ok else 'OVER'} the bar,"
+            f" load {machine[2]}",
+            flush=True,
+        )
+        if ok:
+            passed = rate
+        else:
+            failed = rate
+    return steps
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
     raise_fd_limit()
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-latency-"))
@@ -103,30 +193,27 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         if identified["ready"] != args.sessions:
             raise RuntimeError(f"sessions not ready: {identified}")
-        posters = guild.bot_tokens[: args.posters]
-        trio.run(post_messages, server.api, posters, guild.channel_id, args.rate, WARMUP_S)
-        time.sleep(1.0)
-        client.call({"cmd": "latency", "on": True})
-        client.call({"cmd": "arm", "group": "gateway"})
-        ps = psutil.Process(server.process.pid)
-        server_cpu, started = cpu_seconds(ps), time.monotonic()
-        load_before = load_average()
-        statuses, answered = trio.run(
-            post_messages, server.api, posters, guild.channel_id, args.rate, args.seconds
-        )
-        posted = statuses.get(200, 0)
-        waited = client.call(
-            {"cmd": "wait", "group": "gateway", "per_connection": posted, "timeout": args.drain}
-        )
-        server_cpu = cpu_seconds(ps) - server_cpu
-        wall = time.monotonic() - started
-        load = f"{load_before} before, {load_average()} after"
-        result = client.call({"cmd": "report"})
+        phase = Phase(server, client, guild.bot_tokens[: args.posters], guild.channel_id)
+        posts, waited, result, machine = phase.run(args.rate, args.seconds, args.drain)
+        figures = report(args, posts, waited, result, machine)
+        if args.search_steps:
+            print(f"\nStep search for the highest rate with p99 <= {BAR_P99_MS:.0f} ms:")
+            steps = search(phase, args, (args.rate, bool(figures["met"])))
+            figures["search"] = steps
+            passing = [s["rate"] for s in steps if s["met"]]
+            if figures["met"]:
+                passing.append(args.rate)
+            figures["best_rate"] = max(passing) if passing else None
+            best = figures["best_rate"]
+            print(
+                "  highest rate with p99 under the bar: "
+                + (f"{best:g} messages/s" if best else f"none down to {steps[-1]['rate']:g}/s")
+            )
     finally:
         client.close()
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    return report(args, (statuses, answered), waited, result, (server_cpu, wall, load))
+    return figures
 
 
 def report(
@@ -168,11 +255,24 @@ def report(
                 f"{server_cpu:.1f} s in {wall:.1f} s ({server_cpu / wall:.0%} of one core)",
             ),
             ("client process CPU (whole run)", f"{result['client_cpu']:.1f} s"),
+            (
+                "load generator CPU (clients + poster, this phase)",
+                f"{result['generator_cpu']:.1f} s",
+            ),
             ("machine load average (2 cores)", load),
             (f"bar: p99 <= {BAR_P99_MS:.0f} ms", verdict(met)),
         ],
     )
+    # The distribution at 101 points (every percentile), for the plot in docs/.
+    points = [quantile(latencies, q / 100) for q in range(100)] + [quantile(latencies, 1.0)]
     return {
+        "rate": args.rate,
+        "sessions": args.sessions,
+        "percentiles_ms": points,
+        "answered_p50_ms": quantile(answered, 0.5),
+        "answered_p99_ms": quantile(answered, 0.99),
+        "generator_cpu_s": result["generator_cpu"],
+        "client_cpu_s": result["client_cpu"],
         "statuses": dict(statuses),
         "deliveries": waited["counted"],
         "expected": waited["expected"],
@@ -194,6 +294,13 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--drain", type=float, default=10.0, help="wait for late deliveries, s")
+    parser.add_argument(
+        "--search-steps",
+        type=int,
+        default=0,
+        help="then search this many rates for the highest with p99 under the bar",
+    )
+    parser.add_argument("--search-seconds", type=float, default=8.0, help="posting time per step")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
