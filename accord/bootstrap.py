@@ -18,7 +18,7 @@ from accord.adapters.crypto import Argon2PasswordHasher, JwtAccessTokens
 from accord.adapters.memory.bus import InProcessEventBus
 from accord.adapters.memory.presence import InMemoryPresence
 from accord.adapters.memory.ratelimit import InMemoryRateLimiter
-from accord.adapters.postgres.storage import open_postgres_storage
+from accord.adapters.postgres.storage import PostgresStorage, open_postgres_storage
 from accord.adapters.redis.agreement import (
     WORKER_RENEW_S,
     check_jwt_secret,
@@ -49,6 +49,7 @@ from accord.core.services.reactions import ReactionService
 from accord.core.services.roles import RoleService
 from accord.core.services.users import UserService
 from accord.core.snowflake import SnowflakeGenerator
+from accord.metrics import observe_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,11 @@ def jwt_secret(settings: Settings) -> bytes:
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
     return path.read_text().strip().encode()
+
+
+def _pool_use(storage: PostgresStorage) -> dict[str, float]:
+    size, idle = storage.pool.get_size(), storage.pool.get_idle_size()
+    return {"in_use": size - idle, "idle": idle, "max": storage.pool.get_max_size()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,13 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
         open_shared_state(settings, clock, secret) as shared,
         open_postgres_storage(database_url, pool_size=settings.pool_size) as storage,
     ):
+        observe_state(
+            storage,
+            "accord_db_pool_connections",
+            "PostgreSQL connections of this process's pool",
+            "state",
+            _pool_use,
+        )
         auth = AuthService(storage, Argon2PasswordHasher(), JwtAccessTokens(secret), ids, clock)
         bus = shared.bus
         yield Services(

@@ -8,6 +8,7 @@ per event, never once per recipient.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,3 +37,6 @@ class Event:
     # Users whose view of the guild changed with this event (joins, removals,
     # role and overwrite edits): the gateway refreshes them before delivering.
     affects: frozenset[Snowflake] = field(default_factory=frozenset)
+    # Unix time of publication (wall clock, so processes can compare): how far
+    # behind a gateway delivers is measured from it. Not part of the identity.
+    at: float = field(default_factory=time.time, compare=False)

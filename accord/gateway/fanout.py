@@ -16,6 +16,7 @@ and those that mention the user.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from accord.gateway.guild_view import GuildView, load_view
 from accord.gateway.protocol import DISPATCH_GATES, NO_INTENTS, Intents
 from accord.gateway.registry import SessionRegistry
 from accord.gateway.session import HeldOverflow, Session
+from accord.metrics import DELIVERIES, DELIVERY_SECONDS, DISPATCHES
 
 log = logging.getLogger("accord.gateway")
 
@@ -84,6 +86,7 @@ class Delivery:
         "needed",
         "required",
         "scoped",
+        "sent",
         "subject",
         "view",
     )
@@ -99,6 +102,7 @@ class Delivery:
         self.scoped = event.channel_id is not None and event.user_ids is None
         self.view = view
         self.required = int(event.required)
+        self.sent = 0
         self.blankable = event.guild_id is not None and event.type in _CONTENT_EVENTS
         # Presence goes to others: a user's own clients are not told of it.
         self.subject = _user_id(event.data, "user") if event.type == "PRESENCE_UPDATE" else None
@@ -125,6 +129,7 @@ class Delivery:
         """Send to `session` if it may have it."""
         if self.admits(session):
             session.dispatch(self._form_for(session))
+            self.sent += 1
 
     def _form_for(self, session: Session) -> PreparedDispatch:
         if self.blankable and not int(session.intents) & _MESSAGE_CONTENT:
@@ -152,6 +157,8 @@ class FanOut:
         # before subscribing, or for a bus that cannot replay).
         self.position: BusPosition | None = None
         self._handled = trio.lowlevel.ParkingLot()
+        # Seconds between the last event's publication and its delivery.
+        self.lag = 0.0
 
     async def run(self, bus: EventBus, *, task_status: Any = None) -> None:
         """Consume the bus until cancelled."""
@@ -186,26 +193,32 @@ class FanOut:
     async def handle(self, event: Event) -> None:
         if event.guild_id is not None and (event.affects or event.type in _RELOADS):
             await self.refresh(event.guild_id, self._affected(event))
-        self.deliver(event)
+        sent = self.deliver(event)
+        self.lag = max(time.time() - event.at, 0.0)
+        DISPATCHES.inc()
+        DELIVERIES.inc(sent)
+        DELIVERY_SECONDS.observe(self.lag)
 
-    def deliver(self, event: Event) -> None:
+    def deliver(self, event: Event) -> int:
+        """Hand `event` to every session that may have it; returns how many got it."""
         registry = self._registry
         if event.user_ids is not None:
             delivery = Delivery(event, None)
             for session in registry.sessions_of(event.user_ids):
                 self._to(delivery, session)
-            return
+            return delivery.sent
         if event.guild_id is None:
-            return
+            return 0
         sessions = registry.by_guild.get(event.guild_id)
         if not sessions:
-            return
+            return 0
         delivery = Delivery(event, registry.views.get(event.guild_id))
         guild_id = event.guild_id
         for session in list(sessions):
             if session.loading and self._hold(session, guild_id, event):
                 continue
             self._to(delivery, session)
+        return delivery.sent
 
     def release(self, session: Session, guild_id: Snowflake) -> None:
         """Send what was held for `guild_id` while its GUILD_CREATE was prepared."""

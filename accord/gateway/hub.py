@@ -39,6 +39,7 @@ from accord.gateway.protocol import CloseCode, GatewayError
 from accord.gateway.registry import SessionRegistry, TooManySessions
 from accord.gateway.replay import InvalidSequence, ReplayPruned
 from accord.gateway.session import Session
+from accord.metrics import observe_state
 
 log = logging.getLogger("accord.gateway")
 
@@ -55,6 +56,11 @@ class GatewayConfig:
     # How often this process renews its presence liveness and looks for
     # processes whose liveness lapsed (a third of the presence TTL).
     presence_refresh_s: float = 10.0
+
+
+def _sessions(gateway: Gateway) -> dict[str, float]:
+    connected = sum(1 for s in gateway.registry if s.transport is not None)
+    return {"connected": connected, "detached": len(gateway.registry) - connected}
 
 
 class ResumeRefused(Exception):
@@ -84,6 +90,14 @@ class Gateway:
             else Handover(self.registry, self.fanout, bus, storage, handoffs)
         )
         self._consumer = trio.CancelScope()
+        observe_state(self, "accord_gateway_sessions", "Gateway sessions", "state", _sessions)
+        observe_state(
+            self,
+            "accord_gateway_bus_lag_seconds",
+            "Seconds from publication to delivery of the latest event",
+            "bus",
+            lambda gateway: {"events": gateway.fanout.lag},
+        )
         # Set when the process is stopping: new connections are turned away.
         self.draining = False
 

@@ -157,9 +157,10 @@ class Outbox:
 class OutboxStream(trio.abc.Stream):
     """The stream trio-websocket is given: reads from the socket, writes through the Outbox."""
 
-    def __init__(self, stream: trio.SocketStream, outbox: Outbox) -> None:
+    def __init__(self, stream: trio.SocketStream, outbox: Outbox, first: bytes = b"") -> None:
         self._stream = stream
         self.outbox = outbox
+        self._first = first  # bytes already read off the socket, handed out first
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         await self.outbox.send_all(bytes(data))
@@ -168,6 +169,11 @@ class OutboxStream(trio.abc.Stream):
         await self._stream.wait_send_all_might_not_block()
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self._first:
+            await trio.lowlevel.checkpoint()
+            limit = len(self._first) if max_bytes is None else max_bytes
+            data, self._first = self._first[:limit], self._first[limit:]
+            return data
         return await self._stream.receive_some(max_bytes)
 
     async def aclose(self) -> None:

@@ -17,6 +17,7 @@ from accord.gateway.hub import Gateway
 from accord.gateway.identify import API_VERSION
 from accord.gateway.outbox import Outbox, OutboxStream, Transport
 from accord.gateway.protocol import CloseCode
+from accord.metrics import CONTENT_TYPE, render
 
 log = logging.getLogger("accord.gateway")
 
@@ -33,6 +34,24 @@ MESSAGE_QUEUE: Final = 4
 # frames, which every client reads (compression only ever applies to binary
 # frames), rather than a refusal that would leave it unable to connect.
 _COMPRESSIONS: Final = frozenset({None, "zlib-stream", "zstd-stream"})
+
+
+# A gateway process has no REST app, so its port also answers Prometheus:
+# a connection whose first bytes are this request gets the metrics, not a
+# WebSocket handshake.
+METRICS_REQUEST: Final = b"GET /metrics "
+FIRST_READ_BYTES: Final = 4096
+
+
+def _metrics_response() -> bytes:
+    body = render()
+    head = (
+        "HTTP/1.1 200 OK\r\n"
+        f"Content-Type: {CONTENT_TYPE}\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode() + body
 
 
 class UnsupportedQuery(Exception):
@@ -65,9 +84,14 @@ async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
             nursery.start_soon(outbox.run)
             accepted = None
             with trio.move_on_after(HANDSHAKE_TIMEOUT_S):
+                first = await stream.receive_some(FIRST_READ_BYTES)
+                if first.startswith(METRICS_REQUEST):
+                    await outbox.send_all(_metrics_response())
+                    nursery.cancel_scope.cancel()
+                    return
                 request = await wrap_server_stream(
                     nursery,
-                    OutboxStream(stream, outbox),
+                    OutboxStream(stream, outbox, first),
                     message_queue_size=MESSAGE_QUEUE,
                     max_message_size=MAX_MESSAGE_BYTES,
                 )

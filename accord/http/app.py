@@ -10,6 +10,7 @@ from accord.http import health
 from accord.http.body import drain_body, reject_nul_in_url
 from accord.http.context import SERVICES_KEY
 from accord.http.errors import install_error_handlers
+from accord.http.metrics import install_metrics
 from accord.http.ratelimit import install_rate_limits
 from accord.http.routes import (
     applications,
@@ -41,6 +42,7 @@ def create_app(services: Services) -> QuartTrio:
         scalar_ui_path=None,
     )
     install_error_handlers(app)
+    install_metrics(app)
     app.before_request(drain_body)
     app.before_request(reject_nul_in_url)
     install_rate_limits(app)

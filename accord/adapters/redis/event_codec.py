@@ -21,6 +21,7 @@ def encode_event(event: Event) -> bytes:
             "u": None if event.user_ids is None else sorted(event.user_ids),
             "r": int(event.required),
             "a": sorted(event.affects),
+            "at": event.at,
         }
     )
 
@@ -41,4 +42,5 @@ def decode_event(raw: bytes) -> Event:
         user_ids=_ids(fields["u"]),
         required=Permission(int(fields["r"])),
         affects=_ids(fields["a"]) or frozenset(),
+        at=float(fields["at"]),
     )
