@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test check lint typecheck unit integration e2e bench-bridge bench-gateway clean
+.PHONY: run test check lint typecheck unit integration e2e bench bench-bridge bench-gateway clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ unit: $(STAMP_DEV)
 
 integration: $(STAMP_DEV)
 	$(BIN)/python -m pytest tests/integration
+
+## bench: every benchmark against DESIGN.md's bars, one table; updates docs/benchmarks.md (< 15 min)
+bench: $(STAMP_DEV)
+	$(BIN)/python loadtest/bench_suite.py
 
 ## bench-bridge: trio -> asyncpg crossing cost, both bridges (see docs/decisions)
 bench-bridge: $(STAMP_DEV)

@@ -266,6 +266,7 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
         ],
     )
     return {
+        "sessions": args.sessions,
         "rounds": [vars(r) for r in rounds],
         "gateway_per_core": gateway,
         "plain_per_core": plain,
