@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from accord.adapters.postgres.migrations import MigrationError
 from accord.config import ConfigError, add_options, load_settings
-from accord.runner import configure_logging, run_migrate, run_serve
+from accord.logs import configure_logging
+from accord.runner import run_migrate, run_serve
 
 SERVE_OPTIONS = (
     "host",
@@ -20,6 +21,8 @@ SERVE_OPTIONS = (
     "redis_url",
     "redis_prefix",
     "presence_ttl_s",
+    "log_format",
+    "access_log",
     "worker_id",
     "pool_size",
     "rate_limit_scale",
@@ -27,7 +30,7 @@ SERVE_OPTIONS = (
     "resume_window_s",
     "migrate",
 )
-MIGRATE_OPTIONS = ("data_dir", "database_url")
+MIGRATE_OPTIONS = ("data_dir", "database_url", "log_format")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         settings = load_settings(args)
+        configure_logging(settings.log_format)
         if args.command == "serve":
             run_serve(settings)
         elif args.command in ("api", "gateway"):

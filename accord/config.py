@@ -158,6 +158,22 @@ OPTIONS: tuple[Option, ...] = (
         "secret signing access tokens (32+ bytes); unset: generated once into the data dir",
     ),
     Option(
+        "log_format",
+        "--log-format",
+        "ACCORD_LOG_FORMAT",
+        "text",
+        str,
+        "log lines as text, or json (one object per line, with request ids)",
+    ),
+    Option(
+        "access_log",
+        "--access-log",
+        "ACCORD_ACCESS_LOG",
+        False,
+        lambda t: t.lower() in ("1", "true", "yes"),
+        "log every REST request: method, route, status, duration, request id (1/0)",
+    ),
+    Option(
         "migrate",
         "--migrate",
         "ACCORD_MIGRATE",
@@ -185,6 +201,8 @@ class Settings:
     pool_size: int = 10
     jwt_secret: str | None = None
     rate_limit_scale: float = 1.0
+    log_format: str = "text"
+    access_log: bool = False
     migrate: bool = True
 
 
@@ -225,6 +243,8 @@ def load_settings(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         raise ConfigError("presence TTL must be 3-600 seconds")
     if not values["redis_prefix"] or any(c.isspace() for c in values["redis_prefix"]):
         raise ConfigError("Redis prefix must be a non-empty word")
+    if values["log_format"] not in ("text", "json"):
+        raise ConfigError("log format must be text or json")
     if values["pool_size"] < 1:
         raise ConfigError("pool size must be at least 1")
     if not values["rate_limit_scale"] > 0:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -138,13 +137,3 @@ async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None
                         await trio.sleep(HAND_OVER_FLUSH_S)
                 nursery.cancel_scope.cancel()
                 break
-
-
-def configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # pgserver narrates every step of its start at INFO.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -1,13 +1,19 @@
-"""/metrics for Prometheus, and the request-latency histogram behind part of it."""
+"""/metrics for Prometheus, the request-latency histogram behind part of it, and access logs."""
 
 from __future__ import annotations
 
+import logging
 import time
 
 from quart import Blueprint, Response, g, request
 from quart_trio import QuartTrio
 
+from accord.http.context import services
+from accord.http.errors import request_id
+from accord.logs import REQUEST_ID
 from accord.metrics import CONTENT_TYPE, REQUEST_SECONDS, render
+
+access = logging.getLogger("accord.access")
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -19,16 +25,32 @@ async def metrics() -> Response:
 
 async def _start_clock() -> None:
     g.started = time.perf_counter()
+    REQUEST_ID.set(request_id())
 
 
 async def _observe(response: Response) -> Response:
     started: float | None = g.get("started")
     if started is not None:
+        elapsed = time.perf_counter() - started
         # The route's pattern, not its path: one series per route, not per id.
         rule = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        REQUEST_SECONDS.labels(rule, request.method, f"{response.status_code // 100}xx").observe(
-            time.perf_counter() - started
-        )
+        status = response.status_code
+        REQUEST_SECONDS.labels(rule, request.method, f"{status // 100}xx").observe(elapsed)
+        if services().settings.access_log:
+            access.info(
+                "%s %s %d %.1f ms",
+                request.method,
+                request.path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": request.method,
+                    "route": rule,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
     return response
 
 

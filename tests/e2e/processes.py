@@ -54,21 +54,26 @@ class AccordProcess:
 
 
 def start_accord(
-    kind: str, database_url: str, redis_url: str, data_dir: Path, worker_id: int, *extra: str
+    kind: str,
+    database_url: str,
+    redis_url: str | None,
+    data_dir: Path,
+    worker_id: int,
+    *extra: str,
 ) -> AccordProcess:
-    """`accord api` or `accord gateway` on port 0; returns once it printed its port."""
-    port_flag = "--api-port" if kind == "api" else "--gateway-port"
+    """`accord api`, `gateway` or `serve` on port 0; returns once it printed its (API) port."""
+    ports = ["--api-port", "0"] if kind != "gateway" else []
+    if kind != "api":
+        ports += ["--gateway-port", "0"]
     args = [
         sys.executable,
         "-m",
         "accord",
         kind,
-        port_flag,
-        "0",
+        *ports,
         "--database-url",
         database_url,
-        "--redis-url",
-        redis_url,
+        *(["--redis-url", redis_url] if redis_url else []),
         "--data-dir",
         str(data_dir),
         "--worker-id",
@@ -91,7 +96,7 @@ def start_accord(
         if not line:
             break
         started.output.append(line)
-        found = _PORT_LINES[kind].search(line)
+        found = _PORT_LINES["gateway" if kind == "gateway" else "api"].search(line)
         if found:
             started.port = int(found.group(1))
             _drain(started)

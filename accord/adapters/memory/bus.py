@@ -61,6 +61,10 @@ class _ChannelSubscription:
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise StopAsyncIteration from None
 
+    def receive_nowait(self) -> Event:
+        """The next event already published; trio.WouldBlock if there is none yet."""
+        return self._receive.receive_nowait()
+
     @property
     def position(self) -> BusPosition | None:
         return None
