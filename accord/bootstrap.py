@@ -16,6 +16,7 @@ import trio
 
 from accord.adapters.crypto import Argon2PasswordHasher, JwtAccessTokens
 from accord.adapters.memory.bus import InProcessEventBus
+from accord.adapters.memory.invalidations import LocalInvalidations
 from accord.adapters.memory.presence import InMemoryPresence
 from accord.adapters.memory.ratelimit import InMemoryRateLimiter
 from accord.adapters.postgres.storage import PostgresStorage, open_postgres_storage
@@ -28,12 +29,14 @@ from accord.adapters.redis.agreement import (
 from accord.adapters.redis.bus import RedisEventBus
 from accord.adapters.redis.client import UNAVAILABLE, RedisLink, open_redis
 from accord.adapters.redis.handoff import RedisSessionHandoffs
+from accord.adapters.redis.invalidations import RedisInvalidations
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import Settings
 from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
 from accord.core.ports.handoff import SessionHandoffs
+from accord.core.ports.invalidations import CacheInvalidations
 from accord.core.ports.presence import PresenceStore
 from accord.core.ports.ratelimit import RateLimiter
 from accord.core.ports.storage import Storage
@@ -94,6 +97,12 @@ def jwt_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
+async def _apply_invalidations(invalidations: CacheInvalidations, auth: AuthService) -> None:
+    async with invalidations.listen() as announced:
+        async for kind, key in announced:
+            auth.apply(kind, key)
+
+
 def _pool_use(storage: PostgresStorage) -> dict[str, float]:
     size, idle = storage.pool.get_size(), storage.pool.get_idle_size()
     return {"in_use": size - idle, "idle": idle, "max": storage.pool.get_max_size()}
@@ -106,6 +115,7 @@ class SharedState:
     bus: EventBus
     rate_limiter: RateLimiter
     presence: PresenceStore
+    invalidations: CacheInvalidations
     handoffs: SessionHandoffs | None = None  # one process has nobody to hand sessions to
 
 
@@ -124,7 +134,12 @@ async def open_shared_state(
 ) -> AsyncIterator[SharedState]:
     """In-process adapters, or Redis ones after checking this process agrees with the others."""
     if not settings.redis_url:
-        yield SharedState(InProcessEventBus(), InMemoryRateLimiter(clock), InMemoryPresence(clock))
+        yield SharedState(
+            InProcessEventBus(),
+            InMemoryRateLimiter(clock),
+            InMemoryPresence(clock),
+            LocalInvalidations(),
+        )
         return
     prefix = settings.redis_prefix
     async with open_redis(settings.redis_url) as link:
@@ -139,6 +154,7 @@ async def open_shared_state(
                     RedisEventBus(link, prefix),
                     RedisRateLimiter(link, prefix),
                     presence,
+                    RedisInvalidations(link, prefix),
                     RedisSessionHandoffs(link, prefix),
                 )
                 nursery.cancel_scope.cancel()
@@ -165,26 +181,37 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             "state",
             _pool_use,
         )
-        auth = AuthService(storage, Argon2PasswordHasher(), JwtAccessTokens(secret), ids, clock)
-        bus = shared.bus
-        yield Services(
-            settings=settings,
-            storage=storage,
-            clock=clock,
-            ids=ids,
-            bus=bus,
-            presence=shared.presence,
-            handoffs=shared.handoffs,
-            rate_limiter=shared.rate_limiter,
-            auth=auth,
-            guilds=GuildService(storage, bus, ids, clock),
-            channels=ChannelService(storage, bus, ids),
-            messages=MessageService(storage, bus, ids, clock),
-            members=MemberService(storage, bus, ids, clock),
-            roles=RoleService(storage, bus, ids, clock),
-            bans=BanService(storage, bus, ids, clock),
-            invites=InviteService(storage, bus, ids, clock),
-            reactions=ReactionService(storage, bus, ids, clock),
-            users=UserService(storage, bus, ids, clock),
-            applications=ApplicationService(storage, bus, ids, clock),
+        auth = AuthService(
+            storage,
+            Argon2PasswordHasher(),
+            JwtAccessTokens(secret),
+            ids,
+            clock,
+            shared.invalidations,
         )
+        bus = shared.bus
+        # Caches here must follow what other processes change (logouts, token resets).
+        async with trio.open_nursery() as listener:
+            listener.start_soon(_apply_invalidations, shared.invalidations, auth)
+            yield Services(
+                settings=settings,
+                storage=storage,
+                clock=clock,
+                ids=ids,
+                bus=bus,
+                presence=shared.presence,
+                handoffs=shared.handoffs,
+                rate_limiter=shared.rate_limiter,
+                auth=auth,
+                guilds=GuildService(storage, bus, ids, clock),
+                channels=ChannelService(storage, bus, ids),
+                messages=MessageService(storage, bus, ids, clock),
+                members=MemberService(storage, bus, ids, clock),
+                roles=RoleService(storage, bus, ids, clock),
+                bans=BanService(storage, bus, ids, clock),
+                invites=InviteService(storage, bus, ids, clock),
+                reactions=ReactionService(storage, bus, ids, clock),
+                users=UserService(storage, bus, ids, clock),
+                applications=ApplicationService(storage, bus, ids, clock),
+            )
+            listener.cancel_scope.cancel()

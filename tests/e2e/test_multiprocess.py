@@ -288,3 +288,19 @@ async def test_sigterm_hands_sessions_to_the_other_gateway(cluster: list[AccordP
                 assert ids == expected
             handed = "".join(cluster[2].output)
             assert "handed 3 sessions over" in handed, handed[-2000:]
+
+
+async def test_a_logout_through_one_api_is_honoured_by_the_other_at_once(
+    cluster: list[AccordProcess],
+) -> None:
+    with trio.fail_after(TEST_SECONDS):
+        async with world(cluster) as (apis, _, users):
+            (alice, _), _ = users
+            # Both processes now hold alice's session in their caches.
+            for api in apis:
+                assert (await api.get("/users/@me", headers=alice)).status_code == 200
+            assert (await apis[0].post("/auth/logout", headers=alice)).status_code in (200, 204)
+            # The announcement crosses Redis at once; waiting out the caches would take 10-30 s.
+            with trio.fail_after(5):
+                while (await apis[1].get("/users/@me", headers=alice)).status_code != 401:  # noqa: ASYNC110
+                    await trio.sleep(0.05)

@@ -23,6 +23,7 @@ from accord.core.errors import (
     ValidationError,
 )
 from accord.core.ports.credentials import AccessTokenSigner, PasswordHasher
+from accord.core.ports.invalidations import CacheInvalidations, Kind
 from accord.core.ports.storage import RotateOutcome, Storage
 from accord.core.snowflake import Snowflake, SnowflakeGenerator
 from accord.core.validation import validate_email, validate_password, validate_username
@@ -77,8 +78,10 @@ class AuthService:
         signer: AccessTokenSigner,
         ids: SnowflakeGenerator,
         clock: Clock,
+        invalidations: CacheInvalidations | None = None,
     ) -> None:
         self._storage = storage
+        self._invalidations = invalidations
         self._hasher = hasher
         self._signer = signer
         self._ids = ids
@@ -147,7 +150,7 @@ class AuthService:
         )
         if result.outcome is not RotateOutcome.ROTATED:
             if result.family_id is not None:
-                self._live_sessions.pop(result.family_id, None)
+                await self._session_ended(result.family_id)
             raise InvalidToken("Invalid refresh token")
         if result.user_id is None or result.family_id is None:
             raise InvalidToken("Invalid refresh token")
@@ -156,8 +159,32 @@ class AuthService:
 
     async def logout(self, principal: Principal) -> None:
         if principal.session_id is not None:
-            self._live_sessions.pop(principal.session_id, None)
             await self._storage.tokens.revoke_family(principal.session_id)
+            await self._session_ended(principal.session_id)
+
+    async def _session_ended(self, session_id: Snowflake) -> None:
+        self.apply("session", session_id)
+        await self._announce("session", session_id)
+
+    async def _announce(self, kind: Kind, key: int) -> None:
+        if self._invalidations is not None:
+            await self._invalidations.announce(kind, key)
+
+    def apply(self, kind: Kind, key: int) -> None:
+        """Forget what is cached about `kind` `key` (announced by this or another process)."""
+        if kind == "session":
+            self._live_sessions.pop(Snowflake(key), None)
+            for token, (principal, _) in list(self._principals.items()):
+                if principal.session_id == key:
+                    del self._principals[token]
+        elif kind == "application":
+            for digest, (application, _) in list(self._bots.items()):
+                if application.id == key:
+                    del self._bots[digest]
+        else:
+            for token, (principal, _) in list(self._principals.items()):
+                if principal.user.id == key:
+                    del self._principals[token]
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller named by an ``Authorization`` header: ``Bearer <jwt>`` or ``Bot <token>``."""
@@ -191,17 +218,15 @@ class AuthService:
         self._principals[credential] = (principal, now + lifetime)
         return principal
 
-    def forget_user(self, user_id: Snowflake) -> None:
-        """Drop cached principals of a user whose profile changed."""
-        for token, (principal, _) in list(self._principals.items()):
-            if principal.user.id == user_id:
-                del self._principals[token]
+    async def forget_user(self, user_id: Snowflake) -> None:
+        """A user's profile changed: every process drops its cached principals of them."""
+        self.apply("user", user_id)
+        await self._announce("user", user_id)
 
-    def forget_application(self, application_id: Snowflake) -> None:
-        """Stop accepting cached bot tokens of an application (after a token reset)."""
-        for digest, (application, _) in list(self._bots.items()):
-            if application.id == application_id:
-                del self._bots[digest]
+    async def forget_application(self, application_id: Snowflake) -> None:
+        """A bot token was reset: no process accepts the old one from its cache."""
+        self.apply("application", application_id)
+        await self._announce("application", application_id)
 
     async def _open_session(self, user_id: Snowflake) -> Tokens:
         now = self._clock.now_ms()

@@ -81,9 +81,9 @@ async def modify_me() -> Response:
     # Cached principals hold the old profile; drop them so the next request
     # in this process sees the new one.
     if principal.application is not None:
-        services().auth.forget_application(principal.application.id)
+        await services().auth.forget_application(principal.application.id)
     else:
-        services().auth.forget_user(principal.user.id)
+        await services().auth.forget_user(principal.user.id)
     return json_response(payload)
 
 

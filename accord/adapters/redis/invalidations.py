@@ -1,0 +1,88 @@
+"""Cache invalidations across processes on one Redis stream.
+
+Every process reads the stream from where it joined and applies each entry;
+after a dropped connection it goes on from the last entry it read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Final, cast
+
+import trio
+
+from accord.adapters.redis.client import UNAVAILABLE, RedisLink, text
+from accord.core.ports.invalidations import Kind
+
+log = logging.getLogger("accord.invalidations")
+
+# Announcements are rare (logouts, token resets, profile edits); a reader
+# away for longer than this many of them has stale caches anyway, and the
+# caches expire on their own within seconds.
+STREAM_LENGTH: Final = 10_000
+READ_BLOCK_MS: Final = 1_000
+RETRY_MAX_S: Final = 2.0
+_KINDS: Final = frozenset({"session", "application", "user"})
+
+
+class RedisInvalidations:
+    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+        self._link = link
+        self._stream = f"{prefix}:invalidations"
+
+    async def announce(self, kind: Kind, key: int) -> None:
+        try:
+            await self._link.run(
+                self._link.client.xadd,
+                self._stream,
+                {"k": kind, "v": str(key)},
+                maxlen=STREAM_LENGTH,
+                approximate=True,
+            )
+        except UNAVAILABLE as exc:
+            # Other processes' caches expire within seconds on their own.
+            log.warning("could not announce %s %s (%s)", kind, key, exc)
+
+    @asynccontextmanager
+    async def listen(self) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
+        reader = self._read()
+        try:
+            yield reader
+        finally:
+            await reader.aclose()
+
+    async def _read(self) -> AsyncGenerator[tuple[Kind, int], None]:
+        position = await self._tail()
+        delay = 0.05
+        while True:
+            try:
+                batches: Any = await self._link.run(
+                    self._link.client.xread, {self._stream: position}, block=READ_BLOCK_MS
+                )
+            except UNAVAILABLE as exc:
+                log.warning("reading invalidations failed (%s); retrying", exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+                continue
+            delay = 0.05
+            for _, entries in batches or ():
+                for entry_id, fields in entries:
+                    position = text(entry_id)
+                    kind, key = text(fields.get(b"k", b"")), text(fields.get(b"v", b""))
+                    if kind in _KINDS and key.isdigit():
+                        yield cast(Kind, kind), int(key)
+
+    async def _tail(self) -> str:
+        delay = 0.05
+        while True:
+            try:
+                newest: Any = await self._link.run(
+                    self._link.client.xrevrange, self._stream, count=1
+                )
+                return text(newest[0][0]) if newest else "0-0"
+            except UNAVAILABLE as exc:
+                log.warning("Redis unreachable (%s); retrying", exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
