@@ -260,3 +260,7 @@ class PermissionContext:
     role_permissions: tuple[Permission, ...] = ()
     highest_role_position: int = 0
     channel: Channel | None = None
+    # The member's own fields, for the partial member gateway events carry.
+    nick: str | None = None
+    joined_at: datetime | None = None
+    member_flags: int = 0

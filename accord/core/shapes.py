@@ -18,6 +18,7 @@ from accord.core.entities import (
     Guild,
     Member,
     Message,
+    PermissionContext,
     Role,
     User,
 )
@@ -134,6 +135,22 @@ def member_shape(member: Member, *, with_user: bool = True) -> JSON:
     if with_user:
         shape["user"] = user_shape(member.user)
     return shape
+
+
+def partial_member_shape(context: PermissionContext) -> JSON:
+    """The member fields message events carry beside ``author`` (no ``user``)."""
+    return {
+        "nick": context.nick,
+        "avatar": None,
+        "roles": [str(r) for r in context.member_role_ids if r != context.guild_id],
+        "joined_at": timestamp(context.joined_at),
+        "premium_since": None,
+        "deaf": False,
+        "mute": False,
+        "flags": context.member_flags,
+        "pending": False,
+        "communication_disabled_until": None,
+    }
 
 
 def guild_shape(guild: Guild, roles: Sequence[Role], member_count: int | None = None) -> JSON:

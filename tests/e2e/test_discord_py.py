@@ -263,8 +263,10 @@ async def exercise(
     message = await seen
     assert message.id == int(ping["id"]) and message.content == "ping"
     assert message.guild == guild and message.channel == general
-    # A User, not yet a Member: MESSAGE_CREATE does not carry `member` (docs/discord-py.md).
+    # MESSAGE_CREATE carries the author's `member`, so discord.py makes them a Member.
     assert message.author.id == world.poster_id and message.author.name == "poster"
+    assert isinstance(message.author, discord.Member), type(message.author)
+    assert message.author.guild == guild and message.author.joined_at is not None
     reply = await step(bot.answered)
     assert reply.content == "pong, poster" and reply.author.id == world.bot_id
 

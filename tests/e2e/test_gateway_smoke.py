@@ -27,4 +27,6 @@ async def test_identify_ready_guild_create_and_message(api, gateway):
         assert posted.status_code == 200, posted.text
         message = await client.wait_for("MESSAGE_CREATE")
         assert message["d"]["content"] == "hi"
+        # Guild message events carry the author's partial member (no user inside).
+        assert message["d"]["member"]["joined_at"] and "user" not in message["d"]["member"]
         assert message["s"] == 3

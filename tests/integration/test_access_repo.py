@@ -76,7 +76,9 @@ async def test_permission_context_of_a_member_with_roles(storage: PostgresStorag
         member_role_ids=(kick, manage),
         role_permissions=(P.KICK_MEMBERS, P.MANAGE_MESSAGES),
         highest_role_position=5,
+        joined_at=context.joined_at,  # the member's own fields come along
     )
+    assert context.joined_at is not None and context.nick is None
     assert base_of(context) == EVERYONE | P.KICK_MEMBERS | P.MANAGE_MESSAGES
 
 

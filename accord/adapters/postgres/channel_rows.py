@@ -75,7 +75,9 @@ PERMISSION_COLUMNS = (
     "pm.user_id IS NOT NULL AS is_member, "
     "COALESCE(pr.role_ids, '{}') AS member_role_ids, "
     "COALESCE(pr.role_permissions, '{}') AS role_permissions, "
-    "COALESCE(pr.top_position, 0) AS highest_role_position"
+    "COALESCE(pr.top_position, 0) AS highest_role_position, "
+    "pm.nick AS member_nick, pm.joined_at AS member_joined_at, "
+    "COALESCE(pm.flags, 0) AS member_flags"
 )
 
 
@@ -92,6 +94,9 @@ def permission_context_from_row(
         role_permissions=tuple(Permission(p) for p in row["role_permissions"]),
         highest_role_position=row["highest_role_position"],
         channel=channel,
+        nick=row["member_nick"],
+        joined_at=row["member_joined_at"],
+        member_flags=row["member_flags"],
     )
 
 

@@ -69,7 +69,8 @@ async def send_message(
             _LIVE_IN_CHANNEL, reference.message_id, message.channel_id
         ):
             return None
-        return SentMessage(await _store(connection, message, enforce_nonce), found[0])
+        stored = await _store(connection, message, enforce_nonce)
+        return SentMessage(stored, found[0], found[1])
 
 
 async def _store(

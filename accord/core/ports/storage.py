@@ -44,6 +44,7 @@ class SentMessage:
 
     message: Message
     channel: Channel
+    context: PermissionContext | None = None  # the author's, for guild channels
 
 
 @dataclass(frozen=True, slots=True)

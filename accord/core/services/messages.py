@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.entities import Channel, Message, NewMessage
+from accord.core.entities import Channel, Message, NewMessage, PermissionContext
 from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import Permission
@@ -14,7 +14,7 @@ from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import ChannelContext, Storage
 from accord.core.services.access import channel_access
 from accord.core.services.message_compose import Draft, compose_message, mentioned_users
-from accord.core.shapes import JSON, message_shape
+from accord.core.shapes import JSON, message_shape, partial_member_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake, snowflake_at
 from accord.core.validation import validate_content, validate_int
 
@@ -24,10 +24,18 @@ BULK_MIN, BULK_MAX = 2, 100
 BULK_MAX_AGE = timedelta(days=14)
 
 
-def _event(kind: str, data: JSON, channel: Channel) -> Event:
-    """An event for whoever can see ``channel``: its recipients, or its viewers in the guild."""
+def _event(
+    kind: str, data: JSON, channel: Channel, author: PermissionContext | None = None
+) -> Event:
+    """An event for whoever can see ``channel``: its recipients, or its viewers in the guild.
+
+    Guild message events carry the author's partial ``member``, as Discord's do
+    (clients such as discord.py then make the author a Member, not a User).
+    """
     if channel.guild_id is None:
         return Event(kind, data, user_ids=frozenset(channel.recipient_ids))
+    if author is not None and author.is_member and author.joined_at is not None:
+        data = {**data, "member": partial_member_shape(author)}
     return Event(kind, data, guild_id=channel.guild_id, channel_id=channel.id)
 
 
@@ -57,7 +65,7 @@ class MessageService:
             )
         payload = await self._shape(sent.message)
         if sent.message.id == message_id:  # not an earlier send returned for a repeated nonce
-            await self._bus.publish(_event("MESSAGE_CREATE", payload, sent.channel))
+            await self._bus.publish(_event("MESSAGE_CREATE", payload, sent.channel, sent.context))
         return payload
 
     async def get(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> JSON:
@@ -124,7 +132,8 @@ class MessageService:
         if message is None:
             raise NotFound(Resource.MESSAGE)
         payload = await self._shape(message)
-        await self._bus.publish(_event("MESSAGE_UPDATE", payload, access.channel))
+        author = None if access.guild is None else access.guild.context
+        await self._bus.publish(_event("MESSAGE_UPDATE", payload, access.channel, author))
         return payload
 
     async def delete(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> None:
