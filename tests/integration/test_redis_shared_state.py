@@ -9,7 +9,7 @@ import pytest
 import trio
 
 from accord.adapters.redis.agreement import check_jwt_secret, claim_worker_id, release_worker_id
-from accord.adapters.redis.client import RedisLink, open_redis
+from accord.adapters.redis.client import MAX_CONNECTIONS, RedisLink, open_redis
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import ConfigError
@@ -29,6 +29,19 @@ async def link(redis_url: str) -> AsyncIterator[RedisLink]:
 @pytest.fixture
 def prefix() -> str:
     return f"test-{uuid.uuid4().hex}"
+
+
+async def test_more_concurrent_commands_than_connections_wait_for_one(link: RedisLink) -> None:
+    # Blocked reads hold connections too; the rest queue rather than fail.
+    answers: list[object] = []
+
+    async def ping() -> None:
+        answers.append(await link.call("PING"))
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(3 * MAX_CONNECTIONS):
+            nursery.start_soon(ping)
+    assert len(answers) == 3 * MAX_CONNECTIONS
 
 
 async def test_a_users_sessions_on_two_processes_aggregate(link: RedisLink, prefix: str) -> None:

@@ -26,6 +26,10 @@ T = TypeVar("T")
 UNAVAILABLE: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
 # A command that has not answered by then has a dead connection under it.
 SOCKET_TIMEOUT_S = 10.0
+# Connections one process holds at most. Past it a command waits (up to
+# SOCKET_TIMEOUT_S) for one to be free: redis-py's plain pool would instead
+# fail it with "Too many connections", e.g. identifies arriving 100 at once.
+MAX_CONNECTIONS = 100
 
 
 def text(value: object) -> str:
@@ -58,12 +62,15 @@ async def open_redis(url: str) -> AsyncIterator[RedisLink]:
     async with open_thread_loop_bridge() as bridge:
 
         async def connect() -> aioredis.Redis:
-            return aioredis.Redis.from_url(
+            pool = aioredis.BlockingConnectionPool.from_url(
                 url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=SOCKET_TIMEOUT_S,
                 socket_timeout=SOCKET_TIMEOUT_S,
                 socket_connect_timeout=SOCKET_TIMEOUT_S,
                 health_check_interval=30,
             )
+            return aioredis.Redis.from_pool(pool)
 
         client = await bridge.run(connect)
         try:
