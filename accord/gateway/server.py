@@ -8,7 +8,12 @@ from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
 import trio
-from trio_websocket import WebSocketConnection, WebSocketRequest, wrap_server_stream
+from trio_websocket import (
+    ConnectionClosed,
+    WebSocketConnection,
+    WebSocketRequest,
+    wrap_server_stream,
+)
 
 from accord.gateway.compression import ZlibStream
 from accord.gateway.connection import CLOSE_TIMEOUT_S, Connection
@@ -84,23 +89,34 @@ async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
             nursery.start_soon(outbox.run)
             accepted = None
             with trio.move_on_after(HANDSHAKE_TIMEOUT_S):
-                first = await stream.receive_some(FIRST_READ_BYTES)
-                if first.startswith(METRICS_REQUEST):
-                    await outbox.send_all(_metrics_response())
-                    nursery.cancel_scope.cancel()
-                    return
-                request = await wrap_server_stream(
-                    nursery,
-                    OutboxStream(stream, outbox, first),
-                    message_queue_size=MESSAGE_QUEUE,
-                    max_message_size=MAX_MESSAGE_BYTES,
-                )
-                accepted = await _accept(request, outbox)
+                try:
+                    accepted = await _open(nursery, stream, outbox)
+                except (trio.BrokenResourceError, ConnectionClosed) as exc:
+                    # The client went away mid-handshake (a reset, say). Left
+                    # uncaught this would end serve_listeners: every connection.
+                    log.debug("gateway handshake abandoned: %r", exc)
             if accepted is not None:
                 await Connection(gateway, *accepted).serve()
             nursery.cancel_scope.cancel()
     finally:
         outbox.abort()
+
+
+async def _open(
+    nursery: trio.Nursery, stream: trio.SocketStream, outbox: Outbox
+) -> tuple[WebSocketConnection, Transport] | None:
+    """Answer /metrics, or complete the WebSocket handshake; None if no connection follows."""
+    first = await stream.receive_some(FIRST_READ_BYTES)
+    if first.startswith(METRICS_REQUEST):
+        await outbox.send_all(_metrics_response())
+        return None
+    request = await wrap_server_stream(
+        nursery,
+        OutboxStream(stream, outbox, first),
+        message_queue_size=MESSAGE_QUEUE,
+        max_message_size=MAX_MESSAGE_BYTES,
+    )
+    return await _accept(request, outbox)
 
 
 async def _accept(
