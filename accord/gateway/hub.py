@@ -256,6 +256,15 @@ class Gateway:
             return
         guild_ids = set(session.guild_ids)
         self.registry.end(session)
+        try:
+            await self._went_away(session, guild_ids)
+        except Exception:
+            # Connection ends and the reaper call this outside any other
+            # boundary, so a presence store that is away (Redis) would stop
+            # the whole gateway; the session itself is already forgotten.
+            log.exception("session %s ended; its presence could not be updated", session.id)
+
+    async def _went_away(self, session: Session, guild_ids: set[Snowflake]) -> None:
         user_id = session.user.id
         # An invisible user already looks offline: going away changes nothing others see.
         before = (await self.presence.get_statuses([user_id]))[user_id].status

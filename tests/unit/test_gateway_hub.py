@@ -1,0 +1,38 @@
+"""The Gateway's own bookkeeping, with fakes: sessions ending when presence fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.adapters.memory.bus import InProcessEventBus
+from accord.adapters.memory.presence import InMemoryPresence
+from accord.core.clock import SystemClock
+from accord.core.ports.presence import Status
+from accord.core.snowflake import Snowflake
+from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.protocol import ALL_INTENTS
+from accord.gateway.session import Session
+from tests.unit.gateway_fakes import MEMBER, FakeTransport
+
+
+class AwayPresence(InMemoryPresence):
+    """A presence store whose backend has gone away (as Redis does in an outage)."""
+
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+        raise ConnectionError("presence store unreachable")
+
+
+def _gateway(presence: InMemoryPresence) -> Gateway:
+    storage: Any = None  # `end` reads nothing from storage
+    auth: Any = None
+    return Gateway(storage, auth, InProcessEventBus(), presence, GatewayConfig())
+
+
+async def test_ending_a_session_when_presence_fails_forgets_it_and_does_not_raise() -> None:
+    gateway = _gateway(AwayPresence(SystemClock()))
+    session = Session(id="s1", user=MEMBER, intents=ALL_INTENTS, early=None)
+    gateway.registry.add(session)
+    session.transport = FakeTransport()
+    await gateway.end(session)  # the reaper and connection ends must survive this
+    assert gateway.registry.get("s1") is None
+    assert session.ended
