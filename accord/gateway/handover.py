@@ -123,8 +123,14 @@ class Handover:
             missed = await self._bus.replay(handed.position, position)
             self._registry.add(session)
             self._registry.detach(session)  # until the RESUME attaches it
-            for guild_id in handed.guild_ids:
-                await self._fanout.refresh(guild_id, {session.user.id})
-            for event in missed:
-                await self._fanout.deliver_to(event, session)
+            try:
+                for guild_id in handed.guild_ids:
+                    await self._fanout.refresh(guild_id, {session.user.id})
+                for event in missed:
+                    await self._fanout.deliver_to(event, session)
+            except BaseException:
+                # Cancelled (the catch-up timeout) or failed part way: a session
+                # left registered here would be resumed short of what it missed.
+                self._registry.end(session)
+                raise
             return True

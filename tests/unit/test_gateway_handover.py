@@ -1,0 +1,85 @@
+"""Adopting a handed-over session: all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import trio
+
+from accord.core.entities import Member, User
+from accord.core.snowflake import Snowflake
+from accord.gateway.fanout import FanOut
+from accord.gateway.handoff import encode_session
+from accord.gateway.handover import CATCH_UP_TIMEOUT_S, Handover
+from accord.gateway.protocol import ALL_INTENTS
+from accord.gateway.registry import SessionRegistry
+from accord.gateway.session import Session
+from tests.unit.gateway_fakes import (
+    GUILD,
+    MEMBER,
+    MEMBERS,
+    FakeMembers,
+    FakeStorage,
+    message,
+    snapshot,
+)
+
+
+class StalledMembers(FakeMembers):
+    async def get_members(self, guild_id: Snowflake, user_ids: Sequence[Snowflake]) -> list[Member]:
+        await trio.sleep_forever()  # a database that hangs
+        raise AssertionError
+
+
+class StalledStorage(FakeStorage):
+    """Storage that finds the user but whose member reads never answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.members = StalledMembers(MEMBERS)
+        self.guilds.snapshots[GUILD] = snapshot()
+        self.users = self
+
+    async def get_user(self, user_id: Snowflake) -> User | None:
+        return MEMBER if user_id == MEMBER.id else None
+
+
+class Handoffs:
+    def __init__(self) -> None:
+        self.stored: dict[str, bytes] = {}
+
+    async def put(self, session_id: str, state: bytes, ttl_s: float) -> None:
+        self.stored[session_id] = state
+
+    async def take(self, session_id: str) -> bytes | None:
+        return self.stored.pop(session_id, None)
+
+
+class ReplayingBus:
+    """A bus whose history holds one event after the handed-over position."""
+
+    async def replay(self, since: Any, until: Any) -> list[Any]:
+        return [message(1)] if since == {"s": "1-0"} else []
+
+
+async def test_an_adoption_cut_short_leaves_nothing_registered_and_the_handoff_kept(
+    autojump_clock: trio.abc.Clock,
+) -> None:
+    storage = StalledStorage()
+    registry = SessionRegistry(300.0, trio.current_time)
+    fanout = FanOut(registry, storage)  # type: ignore[arg-type]
+    fanout.position = {"s": "2-0"}
+    handoffs = Handoffs()
+    handover = Handover(registry, fanout, ReplayingBus(), storage, handoffs)  # type: ignore[arg-type]
+    old = Session(id="s1", user=MEMBER, intents=ALL_INTENTS, early=None)
+    old.guild_ids.add(GUILD)
+    handoffs.stored["s1"] = encode_session(old, {"s": "1-0"})
+
+    with trio.fail_after(CATCH_UP_TIMEOUT_S * 2):
+        adopted = await handover.adopt("s1", MEMBER.id)
+
+    assert adopted is None
+    # Not left half caught up, where a second RESUME would find it short of message 1.
+    assert registry.get("s1") is None
+    assert "s1" in handoffs.stored
