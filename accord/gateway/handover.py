@@ -58,7 +58,9 @@ class Handover:
             now, window = trio.current_time(), self._registry.resume_window
             stored: list[Session] = []
             for session in self._registry:
-                if session.ended or session.early is not None:
+                if session.ended or session.early is not None or session.loading:
+                    # Mid-IDENTIFY: its held events and missing GUILD_CREATEs
+                    # cannot travel, so it would resume short of them.
                     continue
                 left = (
                     window if session.detached_at is None else window - (now - session.detached_at)

@@ -23,6 +23,7 @@ from tests.unit.gateway_fakes import (
     FakeStorage,
     message,
     snapshot,
+    started_session,
 )
 
 
@@ -83,3 +84,22 @@ async def test_an_adoption_cut_short_leaves_nothing_registered_and_the_handoff_k
     # Not left half caught up, where a second RESUME would find it short of message 1.
     assert registry.get("s1") is None
     assert "s1" in handoffs.stored
+
+
+async def test_sessions_still_identifying_are_not_handed_over() -> None:
+    registry = SessionRegistry(300.0, trio.current_time)
+    fanout = FanOut(registry, FakeStorage())  # type: ignore[arg-type]
+    fanout.position = {"s": "1-0"}
+    handoffs = Handoffs()
+    handover = Handover(registry, fanout, ReplayingBus(), FakeStorage(), handoffs)  # type: ignore[arg-type]
+    ready = started_session("ready", MEMBER)
+    loading = started_session("loading", MEMBER)  # READY sent, a GUILD_CREATE not yet
+    loading.loading[GUILD] = [message(1)]
+    early = Session(id="early", user=MEMBER, intents=ALL_INTENTS)  # READY not yet sent
+    for session in (ready, loading, early):
+        registry.add(session)
+        registry.subscribe(session, GUILD)
+
+    assert await handover.hand_over(trio.CancelScope()) == 1
+
+    assert set(handoffs.stored) == {"ready"}
