@@ -68,7 +68,3 @@ class _ChannelSubscription:
     @property
     def position(self) -> BusPosition | None:
         return None
-
-    @property
-    def last(self) -> tuple[str, str] | None:
-        return None

@@ -57,12 +57,11 @@ def entry_key(entry_id: str) -> tuple[int, int]:
 
 
 class StreamSubscription:
-    """Events in the order read, remembering which entry of which stream each was."""
+    """Events in the order read, and through which entry of each stream they were handed out."""
 
     def __init__(self, receive: trio.MemoryReceiveChannel[_Entry], start: BusPosition) -> None:
         self._receive = receive
         self._position = dict(start)
-        self._last: tuple[str, str] | None = None
 
     def __aiter__(self) -> StreamSubscription:
         return self
@@ -73,16 +72,11 @@ class StreamSubscription:
         except (trio.EndOfChannel, trio.ClosedResourceError):
             raise StopAsyncIteration from None
         self._position[stream] = entry_id
-        self._last = (stream, entry_id)
         return event
 
     @property
     def position(self) -> BusPosition:
         return dict(self._position)
-
-    @property
-    def last(self) -> tuple[str, str] | None:
-        return self._last
 
 
 class RedisEventBus:

@@ -24,11 +24,6 @@ class Subscription(Protocol):
         """Through which event this subscription has handed events out; None if unreplayable."""
         ...
 
-    @property
-    def last(self) -> tuple[str, str] | None:
-        """Where in the bus the event just handed out sits (None if unreplayable)."""
-        ...
-
 
 class EventBus(Protocol):
     async def publish(self, event: Event) -> None:
