@@ -29,6 +29,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
         ("idle", _idle),
         ("fanout", _fanout),
         ("latency", _latency),
+        ("processes", _processes),
         ("rest", _rest),
         ("resume", _resume),
     ):
@@ -123,6 +124,24 @@ def _latency(f: dict[str, Any], load: str) -> list[Row]:
             )
         )
     return found
+
+
+def _processes(f: dict[str, Any], load: str) -> list[Row]:
+    cpu = f["cpu_by_process_s"]
+    return [
+        _row(
+            f"POST → MESSAGE_CREATE through `accord api` + `accord gateway` over Redis Streams,"
+            f" {f['sessions']:,} sessions, {f['rate']:g} messages/s",
+            f"p50 {f['p50_ms']:.1f} / p99 {f['p99_ms']:.1f} ms"
+            f" (POST answered p50 {f['answered_p50_ms']:.1f} ms;"
+            f" {f['deliveries']:,} of {f['expected']:,} delivered)",
+            "p99 ≤ 50 ms",
+            bool(f["met"]),
+            f"clients + poster {f['generator_cpu_s']:.1f} s vs api {cpu['api']:.1f} s +"
+            f" gateway {cpu['gateway']:.1f} s (Redis {cpu['redis']:.1f} s) in {f['wall_s']:.0f} s",
+            load,
+        )
+    ]
 
 
 def _rest(f: dict[str, Any], load: str) -> list[Row]:

