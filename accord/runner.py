@@ -131,9 +131,14 @@ async def _serve(settings: Settings, url: str, surfaces: frozenset[str]) -> None
                 log.info("received %s, shutting down", signal.Signals(signum).name)
                 if gateway is not None:
                     with trio.move_on_after(HAND_OVER_TIMEOUT_S):
-                        handed = await gateway.hand_over()
-                        log.info("handed %d sessions over for resuming elsewhere", handed)
-                        # Let the op 7s reach the clients before the sockets close.
-                        await trio.sleep(HAND_OVER_FLUSH_S)
+                        try:
+                            handed = await gateway.hand_over()
+                        except Exception:
+                            # Stopping anyway: clients then re-identify elsewhere.
+                            log.exception("could not hand sessions over")
+                        else:
+                            log.info("handed %d sessions over for resuming elsewhere", handed)
+                            # Let the op 7s reach the clients before the sockets close.
+                            await trio.sleep(HAND_OVER_FLUSH_S)
                 nursery.cancel_scope.cancel()
                 break

@@ -52,6 +52,10 @@ _RELOADS: Final = frozenset(
     }
 )
 _CONTENT_EVENTS: Final = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
+# Ended sessions waiting for their presence to be cleared. Overflows are
+# rare (a session swamped while loading); past this many at once the
+# presence of the excess is left to expire with the process's liveness.
+ENDED: Final = 1024
 _BLANKED: Final = {"content": "", "embeds": [], "attachments": [], "components": []}
 # Intent checks run once per recipient, so they use plain ints: IntFlag's own
 # `&` builds a new flag object each time (about 1 us, a tenth of a delivery).
@@ -159,6 +163,11 @@ class FanOut:
         self._handled = trio.lowlevel.ParkingLot()
         # Seconds between the last event's publication and its delivery.
         self.lag = 0.0
+        # Sessions this fan-out had to end (too many held events), for the
+        # gateway to clear their presence; bounded, see ENDED.
+        self._ended, self.ended = trio.open_memory_channel[tuple[Session, frozenset[Snowflake]]](
+            ENDED
+        )
 
     async def run(self, bus: EventBus, *, task_status: Any = None) -> None:
         """Consume the bus until cancelled."""
@@ -266,7 +275,13 @@ class FanOut:
 
     def _overflowed(self, session: Session, exc: HeldOverflow) -> None:
         log.warning("session %s ended: %s", session.id, exc)
+        guild_ids = frozenset(session.guild_ids)
         self._registry.end(session)
+        try:
+            # Its presence is updated by the gateway, outside this event's delivery.
+            self._ended.send_nowait((session, guild_ids))
+        except trio.WouldBlock:
+            log.error("session %s: presence not updated (%d endings queued)", session.id, ENDED)
 
     @staticmethod
     def _affected(event: Event) -> set[Snowflake]:

@@ -107,7 +107,16 @@ class Gateway:
             await nursery.start(self._consume)
             nursery.start_soon(self.registry.wait_reaped, self.end)
             nursery.start_soon(self._keep_presence)
+            nursery.start_soon(self._clear_overflowed)
             task_status.started()
+
+    async def _clear_overflowed(self) -> None:
+        """Presence of the sessions the fan-out ended for holding too many events."""
+        async for session, guild_ids in self.fanout.ended:
+            try:
+                await self._went_away(session, set(guild_ids))
+            except Exception:
+                log.exception("session %s ended; its presence could not be updated", session.id)
 
     async def _keep_presence(self) -> None:
         """Renew this process's liveness; announce users of departed processes as offline."""
@@ -178,6 +187,8 @@ class Gateway:
             guild_ids,
             self.config.public_url,
         )
+        if session.ended:  # swamped with events before READY could be sent
+            raise GatewayError(CloseCode.UNKNOWN_ERROR, "too many events arrived before READY")
         session.transport = transport
         session.start(prepare_dispatch("READY", ready))
         await self._set_status(session, session.status)

@@ -244,6 +244,8 @@ def test_too_many_held_events_end_the_session_and_spare_the_others(world: World)
     assert world.registry.get(loading.id) is None
     assert loading not in world.registry.by_guild[GUILD]
     assert len(received(live)) == MAX_HELD_EVENTS + 1
+    # Handed on so the gateway clears its presence, with the guilds it was in.
+    assert world.fanout.ended.receive_nowait() == (loading, frozenset({GUILD}))
 
 
 def test_user_targeted_events_reach_every_session_of_those_users(world: World) -> None:
