@@ -52,10 +52,11 @@ _RELOADS: Final = frozenset(
     }
 )
 _CONTENT_EVENTS: Final = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE"})
-# Ended sessions waiting for their presence to be cleared. Overflows are
-# rare (a session swamped while loading); past this many at once the
-# presence of the excess is left to expire with the process's liveness.
-ENDED: Final = 1024
+# Presence changes waiting for the gateway (sessions ended by an overflow,
+# users who joined a guild). Both are rare; past this many at once the
+# excess is logged and skipped: an ended session's presence then lapses with
+# the process's liveness, a joiner shows up at the next status change.
+PRESENCE_QUEUE: Final = 1024
 _BLANKED: Final = {"content": "", "embeds": [], "attachments": [], "components": []}
 # Intent checks run once per recipient, so they use plain ints: IntFlag's own
 # `&` builds a new flag object each time (about 1 us, a tenth of a delivery).
@@ -163,10 +164,14 @@ class FanOut:
         self._handled = trio.lowlevel.ParkingLot()
         # Seconds between the last event's publication and its delivery.
         self.lag = 0.0
-        # Sessions this fan-out had to end (too many held events), for the
-        # gateway to clear their presence; bounded, see ENDED.
+        # For the gateway to update presence outside event delivery (bounded,
+        # see PRESENCE_QUEUE): sessions this fan-out had to end (too many held
+        # events), and users who just joined a guild while connected.
         self._ended, self.ended = trio.open_memory_channel[tuple[Session, frozenset[Snowflake]]](
-            ENDED
+            PRESENCE_QUEUE
+        )
+        self._joined, self.joined = trio.open_memory_channel[tuple[Snowflake, Snowflake]](
+            PRESENCE_QUEUE
         )
 
     async def run(self, bus: EventBus, *, task_status: Any = None) -> None:
@@ -254,11 +259,15 @@ class FanOut:
             registry.views[guild_id] = view
         for user_id in users:
             member = view is not None and view.is_member(user_id)
+            joined = False
             for session in list(registry.by_user.get(user_id, ())):
                 if member and guild_id not in session.guild_ids:
                     registry.subscribe(session, guild_id)
+                    joined = True
                 elif not member and guild_id in session.guild_ids:
                     registry.unsubscribe(session, guild_id)
+            if joined:
+                self._tell(self._joined, (user_id, guild_id), "join")
 
     def _to(self, delivery: Delivery, session: Session) -> None:
         try:
@@ -277,11 +286,15 @@ class FanOut:
         log.warning("session %s ended: %s", session.id, exc)
         guild_ids = frozenset(session.guild_ids)
         self._registry.end(session)
+        # Its presence is updated by the gateway, outside this event's delivery.
+        self._tell(self._ended, (session, guild_ids), "ending")
+
+    @staticmethod
+    def _tell(channel: trio.MemorySendChannel[Any], item: object, what: str) -> None:
         try:
-            # Its presence is updated by the gateway, outside this event's delivery.
-            self._ended.send_nowait((session, guild_ids))
+            channel.send_nowait(item)
         except trio.WouldBlock:
-            log.error("session %s: presence not updated (%d endings queued)", session.id, ENDED)
+            log.error("presence not updated for a %s: %d already queued", what, PRESENCE_QUEUE)
 
     @staticmethod
     def _affected(event: Event) -> set[Snowflake]:

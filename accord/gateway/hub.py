@@ -108,7 +108,18 @@ class Gateway:
             nursery.start_soon(self.registry.wait_reaped, self.end)
             nursery.start_soon(self._keep_presence)
             nursery.start_soon(self._clear_overflowed)
+            nursery.start_soon(self._announce_joiners)
             task_status.started()
+
+    async def _announce_joiners(self) -> None:
+        """A connected user who joins a guild appears, with their status, to its members."""
+        async for user_id, guild_id in self.fanout.joined:
+            try:
+                status = (await self.presence.get_statuses([user_id]))[user_id].status
+                if status is not Status.OFFLINE:
+                    await self._announce(user_id, {guild_id}, status)
+            except Exception:
+                log.exception("presence of %s joining %s not announced", user_id, guild_id)
 
     async def _clear_overflowed(self) -> None:
         """Presence of the sessions the fan-out ended for holding too many events."""

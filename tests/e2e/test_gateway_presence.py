@@ -84,3 +84,18 @@ async def test_invisible_looks_offline_to_others_and_is_announced_once(api, gate
         await watcher.wait_for("MESSAGE_CREATE", lambda d: d["id"] == marker["id"])
     # Going from invisible to gone changes nothing others can see.
     assert [d["status"] for d in watcher.events("PRESENCE_UPDATE")] == ["online", "offline"]
+
+
+@bounded
+async def test_a_connected_user_who_joins_appears_online_to_the_members(api, gateway):
+    alice, bob = await person(api, "alice"), await person(api, "bob")
+    home = await guild(api, alice)
+    async with (
+        identified(gateway.url, alice, GUILDS | GUILD_PRESENCES) as watcher,
+        identified(gateway.url, bob, GUILDS) as joiner,
+    ):
+        await joiner.send(3, _status("dnd"))
+        await join(api, alice, bob, home)
+        await joiner.wait_for("GUILD_CREATE", lambda d: d["id"] == home["id"])
+        appeared = await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["user"]["id"] == bob.id)
+        assert appeared["d"]["status"] == "dnd" and appeared["d"]["guild_id"] == home["id"]
