@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +22,12 @@ import discord.http
 import discord.utils
 import httpx
 import pytest
-import trio
 import yarl
 
-from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.core.permissions import Permission
-from accord.gateway.hub import Gateway
-from accord.runner import SURFACES, start_surfaces
 from tests.e2e.conftest import TEST_JWT_SECRET, bearer
+from tests.e2e.threaded_server import Server, running_accord
 
 pytestmark = pytest.mark.slow
 
@@ -51,56 +45,6 @@ BOT_PERMISSIONS = (
     | Permission.READ_MESSAGE_HISTORY
     | Permission.ADD_REACTIONS
 )
-
-
-@dataclass
-class Server:
-    api_port: int
-    gateway_port: int
-    gateway: Gateway
-    token: trio.lowlevel.TrioToken
-    cancel: trio.CancelScope
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}/api/v10"
-
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a synchronous function in the server's Trio thread."""
-        return trio.from_thread.run_sync(fn, *args, trio_token=self.token)
-
-
-@contextmanager
-def running_accord(settings: Settings, database_url: str) -> Iterator[Server]:
-    """`accord serve`'s surfaces in a Trio run on a background thread, stopped on exit."""
-    handoff: queue.Queue[Server | BaseException] = queue.Queue()
-
-    async def serve() -> None:
-        try:
-            async with (
-                open_services(settings, database_url) as services,
-                trio.open_nursery() as nursery,
-            ):
-                api_port, gateway_port, gateway = await start_surfaces(services, SURFACES, nursery)
-                assert api_port is not None and gateway_port is not None and gateway is not None
-                token = trio.lowlevel.current_trio_token()
-                handoff.put(Server(api_port, gateway_port, gateway, token, nursery.cancel_scope))
-        except BaseException as exc:
-            handoff.put(exc)
-            raise
-
-    thread = threading.Thread(target=trio.run, args=(serve,), name="accord", daemon=True)
-    thread.start()
-    started = handoff.get(timeout=STEP_SECONDS)
-    if isinstance(started, BaseException):
-        thread.join(STEP_SECONDS)
-        raise started
-    try:
-        yield started
-    finally:
-        started.call(started.cancel.cancel)
-        thread.join(STEP_SECONDS)
-        assert not thread.is_alive(), "the server did not stop"
 
 
 # -- setting up over REST, as a person would --------------------------------------
