@@ -112,3 +112,17 @@ async def test_replay_continues_from_another_subscribers_position(bus: RedisEven
         replayed = await bus.replay(handed_over, ahead.position)
     assert sorted(int(e.data["id"]) for e in replayed) == [3, 4, 5]
     assert await bus.replay(ahead.position, handed_over) == []
+
+
+async def test_an_unreadable_entry_is_skipped_live_and_in_replay(
+    bus: RedisEventBus, link: RedisLink
+) -> None:
+    async with bus.subscribe() as events:
+        start = events.position
+        await bus.publish(message(1))
+        await link.call("XADD", bus.stream_of(message(2)), "*", "e", b"not json")
+        await bus.publish(message(3))
+        got = await take(events, 2)
+        assert [e.data["id"] for e in got] == ["1", "3"]
+        replayed = await bus.replay(start, events.position)
+    assert [e.data["id"] for e in replayed] == ["1", "3"]

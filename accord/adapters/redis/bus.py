@@ -134,8 +134,12 @@ class RedisEventBus:
                 continue
             # "(" makes the start exclusive (Redis >= 6.2).
             entries: Any = await self._link.client.xrange(stream, f"({start}", end)
-            for _, fields in entries:
-                events.append(decode_event(fields[b"e"]))
+            for entry_id, fields in entries:
+                try:
+                    events.append(decode_event(fields[b"e"]))
+                except (KeyError, ValueError, TypeError):
+                    # As the live reader does: one bad entry must not stop the rest.
+                    log.error("skipping unreadable entry %s on %s", entry_id, stream)
         return events
 
     async def _tails(self) -> dict[str, str]:
