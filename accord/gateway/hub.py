@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import trio
 
 from accord.core.errors import AuthenticationError
-from accord.core.events import Event
 from accord.core.ports.bus import EventBus
 from accord.core.ports.handoff import SessionHandoffs
 from accord.core.ports.presence import PresenceStore, Status
@@ -29,12 +28,12 @@ from accord.gateway.identify import (
     Resume,
     authorization_header,
     granted_intents,
-    presence_shape,
     ready_payload,
     session_guild_create,
 )
 from accord.gateway.member_chunks import MembersRequest, member_chunks
 from accord.gateway.outbox import Transport
+from accord.gateway.presence_updates import PresenceUpdates
 from accord.gateway.protocol import CloseCode, GatewayError
 from accord.gateway.registry import SessionRegistry, TooManySessions
 from accord.gateway.replay import InvalidSequence, ReplayPruned
@@ -89,6 +88,9 @@ class Gateway:
             if handoffs is None
             else Handover(self.registry, self.fanout, bus, storage, handoffs)
         )
+        self.presence_updates = PresenceUpdates(
+            presence, bus, storage, self.fanout, config.presence_refresh_s
+        )
         self._consumer = trio.CancelScope()
         observe_state(self, "accord_gateway_sessions", "Gateway sessions", "state", _sessions)
         observe_state(
@@ -106,41 +108,8 @@ class Gateway:
         async with trio.open_nursery() as nursery:
             await nursery.start(self._consume)
             nursery.start_soon(self.registry.wait_reaped, self.end)
-            nursery.start_soon(self._keep_presence)
-            nursery.start_soon(self._clear_overflowed)
-            nursery.start_soon(self._announce_joiners)
+            nursery.start_soon(self.presence_updates.run)
             task_status.started()
-
-    async def _announce_joiners(self) -> None:
-        """A connected user who joins a guild appears, with their status, to its members."""
-        async for user_id, guild_id in self.fanout.joined:
-            try:
-                status = (await self.presence.get_statuses([user_id]))[user_id].status
-                if status is not Status.OFFLINE:
-                    await self._announce(user_id, {guild_id}, status)
-            except Exception:
-                log.exception("presence of %s joining %s not announced", user_id, guild_id)
-
-    async def _clear_overflowed(self) -> None:
-        """Presence of the sessions the fan-out ended for holding too many events."""
-        async for session, guild_ids in self.fanout.ended:
-            try:
-                await self._went_away(session, set(guild_ids))
-            except Exception:
-                log.exception("session %s ended; its presence could not be updated", session.id)
-
-    async def _keep_presence(self) -> None:
-        """Renew this process's liveness; announce users of departed processes as offline."""
-        while True:
-            await trio.sleep(self.config.presence_refresh_s)
-            try:
-                await self.presence.keep_alive()
-                for state in await self.presence.reap_departed():
-                    guilds = await self.storage.guilds.list_user_guild_ids(state.user_id)
-                    await self._announce(state.user_id, set(guilds), state.status)
-            except Exception:
-                # A periodic chore: log it and try again next round, never stop serving.
-                log.exception("presence upkeep failed")
 
     async def _consume(self, *, task_status: trio.TaskStatus[None]) -> None:
         with self._consumer:
@@ -202,7 +171,7 @@ class Gateway:
             raise GatewayError(CloseCode.UNKNOWN_ERROR, "too many events arrived before READY")
         session.transport = transport
         session.start(prepare_dispatch("READY", ready))
-        await self._set_status(session, session.status)
+        await self.presence_updates.set(session, session.status)
         for guild_id in guild_ids:
             await self._send_guild(session, guild_id)
 
@@ -241,7 +210,7 @@ class Gateway:
             except TooManySessions as exc:
                 raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
             if session is not None:
-                await self._set_status(session, session.status)
+                await self.presence_updates.set(session, session.status)
         if session is None or session.ended or session.user.id != principal.user.id:
             raise ResumeRefused("unknown session")
         try:
@@ -279,42 +248,17 @@ class Gateway:
         guild_ids = set(session.guild_ids)
         self.registry.end(session)
         try:
-            await self._went_away(session, guild_ids)
+            await self.presence_updates.went_away(session, guild_ids)
         except Exception:
             # Connection ends and the reaper call this outside any other
             # boundary, so a presence store that is away (Redis) would stop
             # the whole gateway; the session itself is already forgotten.
             log.exception("session %s ended; its presence could not be updated", session.id)
 
-    async def _went_away(self, session: Session, guild_ids: set[Snowflake]) -> None:
-        user_id = session.user.id
-        # An invisible user already looks offline: going away changes nothing others see.
-        before = (await self.presence.get_statuses([user_id]))[user_id].status
-        status = await self.presence.drop_session(user_id, session.id)
-        if status is Status.OFFLINE and before is not Status.OFFLINE:
-            await self._announce(user_id, guild_ids, status)
-
     async def set_status(self, session: Session, status: Status) -> None:
         """Op 3: the session's status changed."""
         session.status = status
-        await self._set_status(session, status)
-
-    async def _set_status(self, session: Session, status: Status) -> None:
-        user_id = session.user.id
-        before = (await self.presence.get_statuses([user_id]))[user_id].status
-        after = await self.presence.set_session_status(user_id, session.id, status)
-        if after is not before:
-            await self._announce(user_id, set(session.guild_ids), after)
-
-    async def _announce(
-        self, user_id: Snowflake, guild_ids: set[Snowflake], status: Status
-    ) -> None:
-        for guild_id in guild_ids:
-            await self.bus.publish(
-                Event(
-                    "PRESENCE_UPDATE", presence_shape(user_id, status, guild_id), guild_id=guild_id
-                )
-            )
+        await self.presence_updates.set(session, status)
 
     async def request_members(self, session: Session, request: MembersRequest) -> None:
         """Op 8: answer with GUILD_MEMBERS_CHUNK dispatches."""
