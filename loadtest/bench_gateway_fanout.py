@@ -27,15 +27,9 @@ the same client process and connection count.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import shutil
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,22 +37,24 @@ import trio
 from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
+    add_run_options,
     create_bot_guild,
     load_average,
     print_table,
     raise_fd_limit,
+    run_in_process,
     spread,
     verdict,
+    write_figures,
 )
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
-from accord.adapters.postgres.migrations import migrate_url
 from accord.bootstrap import Services, open_services
 from accord.config import Settings
 from accord.core.events import Event
 from accord.core.snowflake import Snowflake
 from accord.gateway.frames import prepare_dispatch
-from accord.runner import SURFACES, database_url, start_surfaces
+from accord.runner import SURFACES, start_surfaces
 
 BAR_PER_CORE = 50_000
 BAR_RATIO = 4.0
@@ -278,20 +274,7 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
 
 def main(args: argparse.Namespace) -> dict[str, object]:
     raise_fd_limit()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-fanout-"))
-    settings = Settings(
-        api_port=0,
-        gateway_port=0,
-        data_dir=data_dir,
-        database_url=args.database_url,
-        rate_limit_scale=1000.0,
-    )
-    try:
-        with database_url(settings) as url:
-            asyncio.run(migrate_url(url))
-            rounds = trio.run(serve_and_measure, settings, url, args)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    rounds = run_in_process("fanout", serve_and_measure, args)
     return report(args, rounds)
 
 
@@ -303,13 +286,6 @@ if __name__ == "__main__":
     parser.add_argument("--plain-messages", type=int, default=50, help="frames per plain round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on every phase, s")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
-        help="PostgreSQL to use; default: an embedded one",
-    )
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_run_options(parser, "an embedded one")
     options = parser.parse_args()
-    result = main(options)
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=2))
+    write_figures(options, main(options))

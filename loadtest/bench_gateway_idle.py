@@ -14,8 +14,6 @@ sessions. Bounded: the identify phase times out after --identify-timeout.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import tempfile
 import time
@@ -26,6 +24,7 @@ import trio
 from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
+    add_run_options,
     create_bot_guild,
     load_average,
     print_table,
@@ -33,6 +32,7 @@ from gateway_bench import (
     spread,
     start_serve,
     verdict,
+    write_figures,
 )
 
 BAR_KIB = 32
@@ -113,13 +113,6 @@ if __name__ == "__main__":
     parser.add_argument("--hold", type=float, default=15.0, help="seconds to hold the sessions")
     parser.add_argument("--concurrency", type=int, default=100, help="identifies in flight")
     parser.add_argument("--identify-timeout", type=float, default=300.0)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
-        help="PostgreSQL to use; default: the server's embedded one",
-    )
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_run_options(parser, "the server's embedded one")
     options = parser.parse_args()
-    result = run(options)
-    if options.json:
-        options.json.write_text(json.dumps(result, indent=2))
+    write_figures(options, run(options))

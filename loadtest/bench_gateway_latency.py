@@ -29,8 +29,6 @@ under it (halves while over), then bisects; N phases of --search-seconds.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import tempfile
 import time
@@ -47,6 +45,7 @@ from gateway_bench import (
     ApiGateway,
     ClientProcess,
     Server,
+    add_run_options,
     api_gateway,
     cpu_seconds,
     create_bot_guild,
@@ -56,6 +55,7 @@ from gateway_bench import (
     spread,
     start_serve,
     verdict,
+    write_figures,
 )
 
 BAR_P99_MS = 50.0
@@ -355,13 +355,6 @@ if __name__ == "__main__":
         default="serve",
         help="one accord serve, or accord api + accord gateway processes over a Redis of its own",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
-        help="PostgreSQL to use; default: the server's embedded one",
-    )
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_run_options(parser, "the server's embedded one")
     options = parser.parse_args()
-    figures = run(options)
-    if options.json:
-        options.json.write_text(json.dumps(figures, indent=2))
+    write_figures(options, run(options))

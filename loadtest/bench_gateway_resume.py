@@ -27,14 +27,8 @@ is reordered. Bar: all three zero, and no `s` out of sequence.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
 import random
-import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,19 +36,21 @@ import trio
 from gateway_bench import (
     BOT_INTENTS,
     ClientProcess,
+    add_run_options,
     create_bot_guild,
     load_average,
     print_table,
     raise_fd_limit,
+    run_in_process,
     spread,
     verdict,
+    write_figures,
 )
 
-from accord.adapters.postgres.migrations import migrate_url
 from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.gateway.hub import Gateway
-from accord.runner import SURFACES, database_url, start_surfaces
+from accord.runner import SURFACES, start_surfaces
 
 # Of every three drops, two come from the client and one is an op 7 from here.
 OP7_SHARE = 1 / 3
@@ -198,20 +194,7 @@ def _drops(drops: dict[str, int]) -> str:
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     raise_fd_limit()
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-resume-"))
-    settings = Settings(
-        api_port=0,
-        gateway_port=0,
-        data_dir=data_dir,
-        database_url=args.database_url,
-        rate_limit_scale=1000.0,
-    )
-    try:
-        with database_url(settings) as url:
-            asyncio.run(migrate_url(url))
-            result = trio.run(serve_and_measure, settings, url, args)
-    finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+    result = run_in_process("resume", serve_and_measure, args)
     return report(args, result)
 
 
@@ -224,13 +207,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=20.0, help="at most this many POSTs/s")
     parser.add_argument("--timeout", type=float, default=150.0, help="bound on the chaos phase, s")
     parser.add_argument("--drain", type=float, default=30.0, help="wait for resumes to finish, s")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
-        help="PostgreSQL to use; default: an embedded one",
-    )
-    parser.add_argument("--json", type=Path, help="also write the figures here")
+    add_run_options(parser, "an embedded one")
     options = parser.parse_args()
-    figures = main(options)
-    if options.json:
-        options.json.write_text(json.dumps(figures, indent=2))
+    write_figures(options, main(options))

@@ -7,26 +7,38 @@ own. Everything listens on and connects to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
 import os
 import queue
 import re
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
 import psutil
+import trio
+
+from accord.adapters.postgres.migrations import migrate_url
+from accord.config import Settings
+from accord.runner import database_url
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -41,6 +53,47 @@ def raise_fd_limit() -> int:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def add_run_options(parser: argparse.ArgumentParser, database_default: str) -> None:
+    """The options every gateway benchmark takes: where PostgreSQL is, and where JSON goes."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ACCORD_BENCH_DATABASE_URL"),
+        help=f"PostgreSQL to use; default: {database_default}",
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+
+
+def write_figures(options: argparse.Namespace, figures: object) -> None:
+    """The figures as JSON at --json, when asked for."""
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2))
+
+
+def run_in_process(
+    name: str, measure: Callable[[Settings, str, Any], Awaitable[T]], args: Any
+) -> T:
+    """`measure(settings, database_url, args)` in this process's own Trio run.
+
+    For benchmarks that need the server's objects (the event bus, the
+    gateway): a temporary data dir, the configured or an embedded PostgreSQL,
+    migrated; everything removed afterwards.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=f"accord-bench-{name}-"))
+    settings = Settings(
+        api_port=0,
+        gateway_port=0,
+        data_dir=data_dir,
+        database_url=args.database_url,
+        rate_limit_scale=1000.0,
+    )
+    try:
+        with database_url(settings) as url:
+            asyncio.run(migrate_url(url))
+            return trio.run(measure, settings, url, args)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def cpu_seconds(process: psutil.Process) -> float:
