@@ -5,6 +5,7 @@ Called from the CLI's entry points, never at import time.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -32,7 +33,7 @@ from accord.adapters.redis.handoff import RedisSessionHandoffs
 from accord.adapters.redis.invalidations import RedisInvalidations
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
-from accord.config import Settings
+from accord.config import ConfigError, Settings
 from accord.core.clock import Clock, SystemClock
 from accord.core.ports.bus import EventBus
 from accord.core.ports.handoff import SessionHandoffs
@@ -53,6 +54,8 @@ from accord.core.services.roles import RoleService
 from accord.core.services.users import UserService
 from accord.core.snowflake import SnowflakeGenerator
 from accord.metrics import observe_state
+
+log = logging.getLogger("accord")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +129,11 @@ async def _renew_worker_lease(link: RedisLink, settings: Settings, process: str)
             await claim_worker_id(link, settings.redis_prefix, settings.worker_id, process)
         except UNAVAILABLE:
             continue  # Redis away: the lease outlives a few missed renewals
+        except ConfigError:
+            # Another process took the id while Redis was away for longer than
+            # the lease: two minting processes could repeat ids, so this one stops.
+            log.critical("worker id %d was taken by another process; stopping", settings.worker_id)
+            raise
 
 
 @asynccontextmanager

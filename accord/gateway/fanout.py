@@ -113,9 +113,8 @@ class Delivery:
         self.subject = _user_id(event.data, "user") if event.type == "PRESENCE_UPDATE" else None
         self._full: PreparedDispatch | None = None
         self._blank: PreparedDispatch | None = None
-        self._readers: frozenset[Snowflake] | None = (
-            None if event.guild_id is not None and event.type in _CONTENT_EVENTS else frozenset()
-        )
+        # Who sees content without MESSAGE_CONTENT; parsed the first time it matters.
+        self._readers: frozenset[Snowflake] | None = None
 
     def admits(self, session: Session) -> bool:
         needed = self.needed

@@ -65,12 +65,9 @@ class SessionRegistry:
         """Register a new session; TooManySessions past a bound."""
         if len(self._sessions) >= self._max_sessions:
             raise TooManySessions(f"this gateway holds its maximum of {self._max_sessions}")
-        mine = self.by_user.setdefault(session.user.id, set())
-        if len(mine) >= self._max_per_user:
-            if not mine:
-                del self.by_user[session.user.id]
+        if len(self.by_user.get(session.user.id, ())) >= self._max_per_user:
             raise TooManySessions(f"a user may hold at most {self._max_per_user} sessions")
-        mine.add(session)
+        self.by_user.setdefault(session.user.id, set()).add(session)
         self._sessions[session.id] = session
 
     def subscribe(self, session: Session, guild_id: Snowflake) -> None:
