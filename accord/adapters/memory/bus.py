@@ -26,12 +26,19 @@ class InProcessEventBus:
         self._lock = trio.Lock()
 
     async def publish(self, event: Event) -> None:
-        async with self._lock:
+        try:
+            # Uncontended, the usual case: no scheduler round trip for the lock.
+            self._lock.acquire_nowait()
+        except trio.WouldBlock:
+            await self._lock.acquire()
+        try:
             for channel in list(self._subscribers):
                 try:
-                    await channel.send(event)
+                    await _send(channel, event)
                 except (trio.BrokenResourceError, trio.ClosedResourceError):
                     self._subscribers.discard(channel)
+        finally:
+            self._lock.release()
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[_ChannelSubscription]:
@@ -46,6 +53,14 @@ class InProcessEventBus:
 
     async def replay(self, since: BusPosition, until: BusPosition) -> list[Event]:
         return []  # one process keeps no history: nobody else could continue from it
+
+
+async def _send(channel: trio.MemorySendChannel[Event], event: Event) -> None:
+    """A subscriber with room takes the event at once; only a full one is waited for."""
+    try:
+        channel.send_nowait(event)
+    except trio.WouldBlock:
+        await channel.send(event)
 
 
 class _ChannelSubscription:

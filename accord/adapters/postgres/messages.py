@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import asyncpg
+
 from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.bridge import Bridge
 from accord.adapters.postgres.message_rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row
 from accord.adapters.postgres.search import search_messages
-from accord.adapters.postgres.sending import send_message, store_message
+from accord.adapters.postgres.send_batches import SendBatches
+from accord.adapters.postgres.sending import store_message
 from accord.core.entities import Message, NewMessage
 from accord.core.ports.storage import ChannelContext, SentMessage
 from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
@@ -17,6 +21,10 @@ _LIVE = "m.deleted_at IS NULL"
 
 
 class PgMessageRepository(PgRepository):
+    def __init__(self, pool: asyncpg.Pool, bridge: Bridge) -> None:
+        super().__init__(pool, bridge)
+        self._sends = SendBatches(pool)
+
     async def create_message(self, message: NewMessage, *, enforce_nonce: bool = False) -> Message:
         return await self._bridge.run(store_message, self._pool, message, enforce_nonce)
 
@@ -28,8 +36,9 @@ class PgMessageRepository(PgRepository):
         *,
         enforce_nonce: bool = False,
     ) -> SentMessage | None:
+        # Concurrent sends share statements (send_batches); each still gets its own outcome.
         return await self._bridge.run(
-            send_message, self._pool, channel_id, author_id, compose, enforce_nonce
+            self._sends.send, channel_id, author_id, compose, enforce_nonce
         )
 
     async def get_message(

@@ -1,19 +1,17 @@
-"""Storing a new message: the row, its attachments, the channel's last_message_id, nonce dedup;
-and a whole send (access read, compose, reply check, store) on one connection."""
+"""Storing one new message: the row, its attachments, the channel's last_message_id, nonce dedup.
+
+Sends made through ``MessageRepository.send_message`` go through send_batches,
+which stores most of them many to a statement and the rest with ``store_one``.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from accord.adapters.postgres.channel_rows import fetch_channel_context
 from accord.adapters.postgres.message_rows import MESSAGE_SELECT, author_from_row, message_from_row
 from accord.adapters.postgres.rows import USER_COLUMNS
-from accord.core.entities import Message, NewMessage
-from accord.core.ports.storage import ChannelContext, SentMessage
-from accord.core.snowflake import Snowflake
+from accord.core.entities import Message, NewMessage, User
 
 # One statement stores the message, advances the channel and reads the author.
 _INSERT_MESSAGE = (
@@ -33,49 +31,16 @@ _INSERT_ATTACHMENT = (
 )
 
 
-_LIVE_IN_CHANNEL = (
-    "SELECT EXISTS (SELECT 1 FROM messages"
-    " WHERE id = $1 AND channel_id = $2 AND deleted_at IS NULL)"
-)
-
-
 async def store_message(pool: asyncpg.Pool, message: NewMessage, enforce_nonce: bool) -> Message:
     """Insert ``message``; with ``enforce_nonce``, the author's earlier send if there is one."""
     async with pool.acquire() as connection:
-        return await _store(connection, message, enforce_nonce)
+        return await store_one(connection, message, enforce_nonce)
 
 
-async def send_message(
-    pool: asyncpg.Pool,
-    channel_id: Snowflake,
-    author_id: Snowflake,
-    compose: Callable[[ChannelContext | None], NewMessage],
-    enforce_nonce: bool,
-) -> SentMessage | None:
-    """``MessageRepository.send_message``: every query of a send on one pooled connection.
-
-    Not one transaction: at READ COMMITTED it would not keep a permission
-    change from landing between the read and the insert either, and BEGIN and
-    COMMIT would add two round trips to every send. The insert itself is one
-    statement (or, for nonces, one transaction), so a send is stored whole or
-    not at all, as before this was one crossing.
-    """
-    async with pool.acquire() as connection:
-        found = await fetch_channel_context(connection, channel_id, author_id)
-        message = compose(found)  # raises to refuse, before anything is written
-        assert found is not None  # compose refuses an unknown channel
-        reference = message.reference
-        if reference is not None and not await connection.fetchval(
-            _LIVE_IN_CHANNEL, reference.message_id, message.channel_id
-        ):
-            return None
-        stored = await _store(connection, message, enforce_nonce)
-        return SentMessage(stored, found[0], found[1])
-
-
-async def _store(
+async def store_one(
     connection: PoolConnectionProxy, message: NewMessage, enforce_nonce: bool
 ) -> Message:
+    """Insert ``message``; with ``enforce_nonce``, the earlier send of its nonce if there is one."""
     dedup = enforce_nonce and message.nonce is not None
     if not dedup and not message.attachments:
         return await _insert_message(connection, message)  # one statement, no BEGIN
@@ -125,10 +90,16 @@ async def _insert_message(connection: PoolConnectionProxy, message: NewMessage) 
                 for a in message.attachments
             ],
         )
+    return new_message_stored(message, author_from_row(author_row))
+
+
+def new_message_stored(message: NewMessage, author: User) -> Message:
+    """The Message a stored NewMessage reads back as, without reading it back."""
+    reference = message.reference
     return Message(
         id=message.id,
         channel_id=message.channel_id,
-        author=author_from_row(author_row),
+        author=author,
         content=message.content,
         guild_id=message.guild_id,
         type=message.type,
