@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import orjson
 import pydantic
-from quart import request
+from quart import g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from accord.core.errors import FieldError, ValidationError
@@ -69,7 +69,8 @@ async def read_body(model: type[M]) -> M:
         raise RequestEntityTooLarge()
     if request.mimetype != "application/json":
         raise UnsupportedMediaType()
-    raw = await request.get_data(as_text=False)
+    drained: bytes | None = g.get("body")
+    raw = drained if drained is not None else await request.get_data(as_text=False)
     try:
         data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError:
@@ -101,7 +102,7 @@ async def drain_body() -> None:
     arriving when the response is complete (a 401, 405 or automatic OPTIONS
     answered before the body was read): the next request on it never gets an
     answer. Reading first means every response follows the whole request. The
-    read is cached, so routes that parse the body do not read it twice.
+    bytes are kept on ``g``, so routes that parse the body do not wait for it again.
     """
     if request.content_length or "transfer-encoding" in request.headers:
-        await request.get_data()
+        g.body = await request.get_data(as_text=False)

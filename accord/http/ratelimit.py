@@ -6,6 +6,7 @@ with ``{message, retry_after, global}`` so client libraries wait and retry.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -81,8 +82,11 @@ async def check_global() -> Response | None:
 def _scaled(rule: RateLimit) -> RateLimit:
     """Apply the configured multiplier, so benchmarks measure the server, not the limiter."""
     factor = services().settings.rate_limit_scale
-    if factor == 1:
-        return rule
+    return rule if factor == 1 else _multiplied(rule, factor)
+
+
+@functools.cache  # a handful of rules times the one configured factor
+def _multiplied(rule: RateLimit, factor: float) -> RateLimit:
     return RateLimit(rule.bucket, max(1, int(rule.limit * factor)), rule.window)
 
 
@@ -121,5 +125,6 @@ def install_rate_limits(app: Quart) -> None:
     async def _bucket_headers(response: Response) -> Response:
         headers: dict[str, str] | None = g.get("rate_limit_headers")
         if headers and response.status_code != 429:
-            response.headers.update(headers)
+            # Appended, not set: no handler sets these, so there is nothing to replace.
+            response.headers.extend(headers)
         return response
