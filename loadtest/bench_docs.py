@@ -150,7 +150,8 @@ def _rest(f: dict[str, Any], load: str) -> list[Row]:
         _row(
             "REST message create/s vs bare `GET /health`, one process, same run",
             f"{f['create_rps']:.0f}/s vs {f['health_rps']:.0f}/s = {f['ratio']:.2f}"
-            f" ({f['errors']} errors)",
+            f" (rounds {' '.join(f'{r:.2f}' for r in f.get('round_ratios', []))};"
+            f" {f['errors']} errors)",
             "≥ 0.60",
             f["ratio"] >= 0.6 and f["errors"] == 0,
             f"client {client['health']:.1f} / {client['create']:.1f} s vs server"

@@ -74,7 +74,7 @@ STEPS = (
         ("--processes", "api+gateway", "--sessions", "1000", "--rate", "20", "--seconds", "15"),
         130,
     ),
-    Step("rest", "bench_rest.py", ("--seconds", "10", "--connections", "32"), 70),
+    Step("rest", "bench_rest.py", ("--seconds", "20", "--rounds", "5", "--connections", "32"), 70),
     Step(
         "resume",
         "bench_gateway_resume.py",
@@ -94,7 +94,7 @@ QUICK = {
     "processes": (
         *("--processes", "api+gateway", "--sessions", "100", "--bots", "10", "--seconds", "3"),
     ),
-    "rest": ("--seconds", "2", "--connections", "4"),
+    "rest": ("--seconds", "2", "--rounds", "2", "--connections", "4"),
     "resume": ("--sessions", "20", "--bots", "2", "--disconnects", "60"),
 }
 
