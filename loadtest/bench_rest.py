@@ -278,7 +278,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             f"{database_cpu:>16}{phase.client_cpu:>14.1f}{per_request:>15.2f}"
         )
     verdict = "meets" if ratio >= 0.6 else "DOES NOT meet"
-    print("per round: " + " ".join(f"{r:.2f}" for r in pairs))
+    print("per round: " + " ".join(f"{r:.3f}" for r in pairs))
     print(f"message create / health = {ratio:.2f}  ({verdict} the >= 0.60 bar)")
     return {
         "connections": args.connections,

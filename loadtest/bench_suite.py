@@ -59,7 +59,7 @@ STEPS = (
         ("--sessions", "10000", "--bots", "20", "--identify-timeout", "240"),
         270,
     ),
-    Step("fanout", "bench_gateway_fanout.py", ("--sessions", "1000", "--rounds", "5"), 110),
+    Step("fanout", "bench_gateway_fanout.py", ("--sessions", "1000", "--rounds", "5"), 100),
     Step(
         "latency",
         "bench_gateway_latency.py",
@@ -74,7 +74,7 @@ STEPS = (
         ("--processes", "api+gateway", "--sessions", "1000", "--rate", "20", "--seconds", "15"),
         130,
     ),
-    Step("rest", "bench_rest.py", ("--seconds", "20", "--rounds", "5", "--connections", "32"), 70),
+    Step("rest", "bench_rest.py", ("--seconds", "20", "--rounds", "5", "--connections", "32"), 80),
     Step(
         "resume",
         "bench_gateway_resume.py",

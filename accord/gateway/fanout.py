@@ -186,12 +186,14 @@ class FanOut:
                 except trio.WouldBlock:
                     await self.lock.acquire()
                 try:
-                    await self.handle(event)
-                except Exception:
-                    # One bad event must not stop delivery of every later one.
-                    log.exception("could not deliver %s", event.type)
-                finally:
+                    try:
+                        await self.handle(event)
+                    except Exception:
+                        # One bad event must not stop delivery of every later one.
+                        log.exception("could not deliver %s", event.type)
+                    # Not reached when cancelled mid-event: a hand-over must not skip it.
                     self.position = events.position
+                finally:
                     self.lock.release()
                 self._handled.unpark_all()
 

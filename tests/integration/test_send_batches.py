@@ -85,6 +85,8 @@ async def held(storage: PostgresStorage, monkeypatch: pytest.MonkeyPatch) -> Hel
         await store_batch(pool, batch)
 
     monkeypatch.setattr(send_batches, "_store_batch", held_store_batch)
+    # One batch at a time, so what waits behind the held one is known exactly.
+    monkeypatch.setattr(storage.messages._sends, "_max_in_flight", 1)
     return state
 
 
@@ -254,3 +256,26 @@ async def test_a_caller_cancelled_before_its_batch_starts_stores_nothing(
     assert sorted(await live_contents(storage, channel)) == ["holder", "kept 1", "kept 2"]
     stored = await storage.channels.get_channel(channel)
     assert stored.last_message_id == kept.id
+
+
+async def test_a_batch_held_up_does_not_hold_up_the_next(
+    storage: PostgresStorage, held: Held, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(storage.messages._sends, "_max_in_flight", 2)
+    place, elsewhere = await room(storage), await room(storage)
+
+    async with trio.open_nursery() as nursery:
+        await held.hold(nursery, place.channel.id, place.owner.id)
+        # With the first batch still held, a send elsewhere is stored by a second batch.
+        await held.send(
+            "other",
+            elsewhere.channel.id,
+            elsewhere.owner.id,
+            composer(Draft("other"), elsewhere.owner.id),
+        )
+        assert "holder" not in held.results
+        await held.release()
+
+    assert held.sizes == [1, 1]
+    assert held.results["other"].unwrap().message.content == "other"
+    assert held.results["holder"].unwrap().message.content == "holder"

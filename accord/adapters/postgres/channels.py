@@ -170,6 +170,13 @@ class PgChannelRepository(PgRepository):
             )
             if known_parents != len(parents):
                 raise NotFound(Resource.CHANNEL)
+            # In id order, as message batches lock channels: the two cannot deadlock.
+            await connection.execute(
+                "SELECT 1 FROM channels WHERE guild_id = $1 AND id = ANY($2::bigint[])"
+                " ORDER BY id FOR NO KEY UPDATE",
+                guild_id,
+                list(moves),
+            )
             rows = await connection.fetch(
                 "UPDATE channels c SET position = p.position, updated_at = now(),"
                 " parent_id = CASE WHEN p.move_parent THEN p.parent_id ELSE c.parent_id END"

@@ -17,9 +17,12 @@ of it is stored on its own, so one bad row fails only its own send.
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import cast
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -44,6 +47,12 @@ MAX_BATCH = 64
 # Sends waiting for a batch; past this a new send waits for room (backpressure
 # on the request handlers, which are bounded by the server's connections).
 MAX_WAITING = 1024
+# Batches stored at once. More than one, so a batch held up (a row lock, say)
+# does not hold up every send of the process; few, because under load one
+# large batch per round trip is what makes batching pay.
+MAX_IN_FLIGHT = 2
+
+log = logging.getLogger(__name__)
 
 # Every (channel, sender) pair's context in one query, in the order asked.
 _CONTEXTS = (
@@ -61,9 +70,10 @@ _LIVE_TARGETS = (
 )
 
 # The plain messages of a batch, their channels advanced, their authors read.
-# Channels are locked in id order first, so two processes' batches that share
-# channels cannot deadlock on them. Mention lists travel as array literals:
-# unnest cannot take arrays of arrays of different lengths.
+# Channels are locked in id order first (as channel reorders lock them), so
+# batches that share channels, of this process or another, cannot deadlock.
+# Mention lists travel as array literals: unnest cannot take arrays of arrays
+# of different lengths.
 _INSERT_MANY = (
     "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],"
     " $4::bigint[], $5::smallint[], $6::text[], $7::bool[], $8::bool[], $9::text[],"
@@ -72,7 +82,7 @@ _INSERT_MANY = (
     " mention_ids, mention_role_ids, reference_message_id, reference_channel_id,"
     " reference_guild_id, nonce)),"
     " locked AS (SELECT c.id FROM channels c"
-    " WHERE c.id IN (SELECT channel_id FROM input) ORDER BY c.id FOR UPDATE),"
+    " WHERE c.id IN (SELECT channel_id FROM input) ORDER BY c.id FOR NO KEY UPDATE),"
     " stored AS (INSERT INTO messages (id, channel_id, guild_id, author_id, type, content,"
     " tts, mention_everyone, mention_ids, mention_role_ids, reference_message_id,"
     " reference_channel_id, reference_guild_id, nonce)"
@@ -96,8 +106,8 @@ class _Send:
     compose: Compose
     enforce_nonce: bool
     future: asyncio.Future[SentMessage | None]
-    found: ChannelContext | None = field(default=None)
-    message: NewMessage | None = field(default=None)
+    found: ChannelContext | None = None
+    message: NewMessage | None = None
 
     def settle(self, result: SentMessage | None) -> None:
         if not self.future.done():  # a cancelled caller's future is done already
@@ -112,20 +122,25 @@ class SendBatches:
     """``MessageRepository.send_message`` for many callers at once; lives on the asyncio loop."""
 
     def __init__(
-        self, pool: asyncpg.Pool, *, max_batch: int = MAX_BATCH, max_waiting: int = MAX_WAITING
+        self,
+        pool: asyncpg.Pool,
+        *,
+        max_batch: int = MAX_BATCH,
+        max_waiting: int = MAX_WAITING,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self._pool = pool
         self._max_batch = max_batch
         self._max_waiting = max_waiting
+        self._max_in_flight = max_in_flight
         self._waiting: deque[_Send] = deque()
-        self._draining = False
         self._room: asyncio.Event | None = None  # made on the loop, when first needed
-        self._drainer: asyncio.Task[None] | None = None  # referenced while it runs
+        self._drainers: set[asyncio.Task[None]] = set()  # referenced while they run
 
     async def send(
         self, channel_id: Snowflake, author_id: Snowflake, compose: Compose, enforce_nonce: bool
     ) -> SentMessage | None:
-        """Like ``sending.send_message``; cancelled before its batch starts, nothing is stored."""
+        """One send, stored with whatever else is waiting; cancelled while waiting, nothing is."""
         while len(self._waiting) >= self._max_waiting:
             if self._room is None:
                 self._room = asyncio.Event()
@@ -134,9 +149,8 @@ class SendBatches:
         loop = asyncio.get_running_loop()
         send = _Send(channel_id, author_id, compose, enforce_nonce, loop.create_future())
         self._waiting.append(send)
-        if not self._draining:
-            self._draining = True
-            self._drainer = loop.create_task(self._drain())
+        if len(self._drainers) < self._max_in_flight:
+            self._drainers.add(loop.create_task(self._drain()))
         return await send.future
 
     async def _drain(self) -> None:
@@ -152,11 +166,14 @@ class SendBatches:
                 if batch:
                     await _store_batch(self._pool, batch)
         finally:
-            # Reached also when the loop shuts down under a batch: no caller is left hanging.
-            self._draining = False
-            self._drainer = None
-            for send in self._waiting:
-                send.fail(asyncio.CancelledError())
+            # Gone from the set before anything else runs: a send queued next starts a drainer.
+            self._drainers.discard(cast("asyncio.Task[None]", asyncio.current_task()))
+            # The last drainer stopped by a shutdown under a batch leaves no caller hanging.
+            if not self._drainers:
+                while self._waiting:
+                    self._waiting.popleft().fail(asyncio.CancelledError())
+                if self._room is not None:
+                    self._room.set()
 
 
 async def _store_batch(pool: asyncpg.Pool, batch: Sequence[_Send]) -> None:
@@ -165,18 +182,30 @@ async def _store_batch(pool: asyncpg.Pool, batch: Sequence[_Send]) -> None:
             await _compose_all(connection, batch)
             composed = [s for s in batch if s.message is not None]
             await _drop_dead_replies(connection, composed)
-            composed = [s for s in composed if not s.future.done()]
-            plain = [s for s in composed if not _needs_own_statement(s)]
+            plain = [s for s in composed if not s.future.done() and not _needs_own_statement(s)]
             if plain:
                 await _insert_plain(connection, plain)
-            for send in composed:
-                if not send.future.done():
-                    await _store_alone(connection, send)
+        # Nonce claims, attachments and rows the statement could not take: each on a
+        # connection of its own and all at once, so one that waits on a lock holds up
+        # only itself.
+        alone = [s for s in composed if not s.future.done()]
+        if alone:
+            await asyncio.gather(*(_store_alone(pool, s) for s in alone))
     except BaseException as error:
         for send in batch:
-            send.fail(error if isinstance(error, Exception) else asyncio.CancelledError())
+            send.fail(
+                _own_copy(error) if isinstance(error, Exception) else asyncio.CancelledError()
+            )
         if not isinstance(error, Exception):
             raise
+
+
+def _own_copy(error: Exception) -> Exception:
+    """One caller's copy of a batch-wide failure: raising one object in many tasks mixes
+    their tracebacks."""
+    clone = copy.copy(error)
+    clone.__cause__ = error
+    return clone
 
 
 async def _compose_all(connection: PoolConnectionProxy, batch: Sequence[_Send]) -> None:
@@ -187,8 +216,8 @@ async def _compose_all(connection: PoolConnectionProxy, batch: Sequence[_Send]) 
     by_position = {row["n"]: row for row in rows}
     for position, send in enumerate(batch, start=1):
         row = by_position.get(position)
-        send.found = None if row is None else _context_from_row(row, send.author_id)
         try:
+            send.found = None if row is None else _context_from_row(row, send.author_id)
             send.message = send.compose(send.found)  # raises to refuse
         except Exception as error:
             send.fail(error)
@@ -203,23 +232,32 @@ def _context_from_row(row: asyncpg.Record, user_id: Snowflake) -> ChannelContext
 
 async def _drop_dead_replies(connection: PoolConnectionProxy, sends: Sequence[_Send]) -> None:
     """A reply whose target is not a live message of its channel is refused (None)."""
-    replies = [s for s in sends if s.message is not None and s.message.reference is not None]
+    replies = [(s, ref) for s in sends if (ref := _composed(s).reference) is not None]
     if not replies:
         return
-    targets = [s.message.reference for s in replies if s.message and s.message.reference]
     rows = await connection.fetch(
-        _LIVE_TARGETS, [t.message_id for t in targets], [s.channel_id for s in replies]
+        _LIVE_TARGETS,
+        [ref.message_id for _, ref in replies],
+        [ref.channel_id for _, ref in replies],
     )
     live = {row["n"] for row in rows}
-    for position, send in enumerate(replies, start=1):
+    for position, (send, _) in enumerate(replies, start=1):
         if position not in live:
             send.settle(None)
 
 
+def _composed(send: _Send) -> NewMessage:
+    assert send.message is not None  # only composed sends get this far
+    return send.message
+
+
 def _needs_own_statement(send: _Send) -> bool:
-    """Nonce claims need a transaction of their own; attachments a second table."""
-    message = send.message
-    assert message is not None
+    """Nonce claims need a transaction of their own; attachments a second table.
+
+    These are stored after the batch's plain messages, so their answers can
+    follow those of later sends; concurrent sends have no order to keep.
+    """
+    message = _composed(send)
     return bool(message.attachments) or (send.enforce_nonce and message.nonce is not None)
 
 
@@ -228,7 +266,7 @@ def _array_literal(ids: tuple[Snowflake, ...]) -> str:
 
 
 async def _insert_plain(connection: PoolConnectionProxy, sends: Sequence[_Send]) -> None:
-    messages = [s.message for s in sends if s.message is not None]
+    messages = [_composed(s) for s in sends]
     references = [m.reference for m in messages]
     try:
         rows = await connection.fetch(
@@ -248,18 +286,21 @@ async def _insert_plain(connection: PoolConnectionProxy, sends: Sequence[_Send])
             [None if r is None else r.guild_id for r in references],
             [m.nonce for m in messages],
         )
-    except asyncpg.PostgresError:
-        return  # nothing was stored; each is stored on its own next, and fails alone
+    except asyncpg.PostgresError as error:
+        # Nothing was stored; each is stored on its own next, and fails alone.
+        log.info("a batch of %d sends is stored one by one: %s", len(sends), error)
+        return
     authors = {row["message_id"]: author_from_row(row) for row in rows}
     for send, message in zip(sends, messages, strict=True):
         assert send.found is not None  # composed, so the channel was found
         send.settle(SentMessage(new_message_stored(message, authors[message.id]), *send.found))
 
 
-async def _store_alone(connection: PoolConnectionProxy, send: _Send) -> None:
+async def _store_alone(pool: asyncpg.Pool, send: _Send) -> None:
     assert send.message is not None and send.found is not None
     try:
-        stored = await store_one(connection, send.message, send.enforce_nonce)
+        async with pool.acquire() as connection:
+            stored = await store_one(connection, send.message, send.enforce_nonce)
     except Exception as error:
         send.fail(error)
     else:
