@@ -21,10 +21,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,8 +30,7 @@ import httpx
 import psutil
 import rawhttp
 import trio
-
-ROOT = Path(__file__).resolve().parents[1]
+from gateway_bench import cpu_seconds, start_serve
 
 # (auth headers, channel id) of one connection's user; requests counted by outcome.
 Writer = tuple[dict[str, str], str]
@@ -57,43 +52,6 @@ class Phase:
         return self.requests / self.seconds
 
 
-def start_server(database_url: str | None, data_dir: Path) -> tuple[subprocess.Popen[str], int]:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    env["ACCORD_RATE_LIMIT_SCALE"] = "100000"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "accord",
-            "serve",
-            "--api-port",
-            "0",
-            "--gateway-port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        match = re.search(r"Accord is running: http://[\d.]+:(\d+)/", line)
-        if match:
-            return process, int(match.group(1))
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise RuntimeError("server did not start")
-
-
 async def setup_writers(base: str, count: int) -> list[Writer]:
     """One user per connection, each owning a guild: (auth headers, channel id)."""
     writers = []
@@ -110,10 +68,6 @@ async def setup_writers(base: str, count: int) -> list[Writer]:
             guild.raise_for_status()
             writers.append((headers, guild.json()["channels"][0]["id"]))
     return writers
-
-
-def cpu_seconds(process: psutil.Process) -> float:
-    return sum(process.cpu_times()[:2])
 
 
 def find_postmaster(data_dir: Path) -> psutil.Process | None:
@@ -238,10 +192,12 @@ def combined(phases: list[Phase]) -> Phase:
 
 async def main(args: argparse.Namespace) -> dict[str, object]:
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-"))
-    process, port = start_server(args.database_url, data_dir)
+    # Rate limits scaled out of the way: the benchmark measures the server, not the limiter.
+    served = start_serve(data_dir, {"ACCORD_RATE_LIMIT_SCALE": "100000"}, args.database_url)
+    port = served.api_port
     try:
         writers = await setup_writers(f"http://127.0.0.1:{port}/api/v10", args.connections)
-        server = psutil.Process(process.pid)
+        server = served.measured()["serve"]
         postmaster = None if args.database_url else find_postmaster(data_dir)
         # Health and create alternate in short rounds, so a machine that gets
         # busier or quieter during the run moves both figures alike.
@@ -256,8 +212,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             )
             rounds.append((health_round, create_round))
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
+        served.stop()
     health, create = (combined([pair[i] for pair in rounds]) for i in (0, 1))
     phases = [health, create]
     ratio = create.rate / health.rate if health.rate else 0.0

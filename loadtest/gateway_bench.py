@@ -101,9 +101,9 @@ def cpu_seconds(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
+class _Loopback:
+    """The REST and gateway URLs of servers on loopback ports."""
+
     api_port: int
     gateway_port: int
 
@@ -114,6 +114,13 @@ class Server:
     @property
     def gateway(self) -> str:
         return f"ws://127.0.0.1:{self.gateway_port}/"
+
+
+@dataclass
+class Server(_Loopback):
+    process: subprocess.Popen[str]
+    api_port: int
+    gateway_port: int
 
     def measured(self) -> dict[str, psutil.Process]:
         """The Accord processes whose CPU is the server's."""
@@ -170,7 +177,7 @@ def start_serve(data_dir: Path, env: dict[str, str], database_url: str | None) -
 
 
 @dataclass
-class ApiGateway:
+class ApiGateway(_Loopback):
     """`accord api` and `accord gateway` processes; events cross Redis Streams between them."""
 
     api_process: subprocess.Popen[str]
@@ -178,14 +185,6 @@ class ApiGateway:
     redis_process: subprocess.Popen[bytes]
     api_port: int
     gateway_port: int
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}/api/v10"
-
-    @property
-    def gateway(self) -> str:
-        return f"ws://127.0.0.1:{self.gateway_port}/"
 
     def measured(self) -> dict[str, psutil.Process]:
         """The Accord processes whose CPU is the server's (Redis's is reported beside it)."""
