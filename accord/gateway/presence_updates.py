@@ -49,19 +49,20 @@ class PresenceUpdates:
     async def set(self, session: Session, status: Status) -> None:
         """Record a session's status; announce it if what others see changed."""
         user_id = session.user.id
-        before = (await self._presence.get_statuses([user_id]))[user_id].status
-        after = await self._presence.set_session_status(user_id, session.id, status)
-        if after is not before:
-            await self.announce(user_id, session.guild_ids, after)
+        change = await self._presence.set_session_status(user_id, session.id, status)
+        if change.after is not change.before:
+            await self.announce(user_id, session.guild_ids, change.after)
 
     async def went_away(self, session: Session, guild_ids: Iterable[Snowflake]) -> None:
-        """A session ended: announce its user offline if that was their last visible one."""
-        user_id = session.user.id
-        # An invisible user already looks offline: going away changes nothing others see.
-        before = (await self._presence.get_statuses([user_id]))[user_id].status
-        status = await self._presence.drop_session(user_id, session.id)
-        if status is Status.OFFLINE and before is not Status.OFFLINE:
-            await self.announce(user_id, guild_ids, status)
+        """A session ended: announce what others now see, if that changed.
+
+        Offline if it was the user's last visible session; otherwise what their
+        other sessions show (online on a desktop that left, idle on a phone that
+        stays, shows idle). An invisible user already looks offline.
+        """
+        change = await self._presence.drop_session(session.user.id, session.id)
+        if change.after is not change.before:
+            await self.announce(session.user.id, guild_ids, change.after)
 
     async def announce(
         self, user_id: Snowflake, guild_ids: Iterable[Snowflake], status: Status

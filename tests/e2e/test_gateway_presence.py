@@ -99,3 +99,23 @@ async def test_a_connected_user_who_joins_appears_online_to_the_members(api, gat
         await joiner.wait_for("GUILD_CREATE", lambda d: d["id"] == home["id"])
         appeared = await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["user"]["id"] == bob.id)
         assert appeared["d"]["status"] == "dnd" and appeared["d"]["guild_id"] == home["id"]
+
+
+@bounded
+async def test_a_session_leaving_announces_what_the_users_others_show(api, gateway):
+    alice, bob = await person(api, "alice"), await person(api, "bob")
+    home = await guild(api, alice)
+    await join(api, alice, bob, home)
+    async with identified(gateway.url, bob, GUILDS | GUILD_PRESENCES | GUILD_MESSAGES) as watcher:
+        async with identified(gateway.url, alice) as phone:
+            await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["status"] == "online")
+            async with identified(gateway.url, alice) as desktop:
+                await phone.send(3, _status("idle"))  # the desktop still shows her online
+                await phone.send(1, None)
+                await phone.wait_op(11)
+                await desktop.ws.aclose(1000)
+            away = await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["status"] != "online")
+            assert (away["d"]["user"]["id"], away["d"]["status"]) == (alice.id, "idle")
+            await phone.ws.aclose(1000)
+        await watcher.wait_for("PRESENCE_UPDATE", lambda d: d["status"] == "offline")
+    assert [d["status"] for d in watcher.events("PRESENCE_UPDATE")] == ["online", "idle", "offline"]

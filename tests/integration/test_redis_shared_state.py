@@ -13,7 +13,7 @@ from accord.adapters.redis.client import MAX_CONNECTIONS, RedisLink, open_redis
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import ConfigError
-from accord.core.ports.presence import Status
+from accord.core.ports.presence import Status, StatusChange
 from accord.core.ports.ratelimit import RateLimit
 from accord.core.snowflake import Snowflake
 
@@ -49,20 +49,55 @@ async def test_a_users_sessions_on_two_processes_aggregate(link: RedisLink, pref
     two = RedisPresence(link, prefix, ttl_s=30, process="two")
     await one.keep_alive()
     await two.keep_alive()
-    assert await one.set_session_status(ALICE, "a", Status.IDLE) is Status.IDLE
-    assert await two.set_session_status(ALICE, "b", Status.ONLINE) is Status.ONLINE
+    offline, idle, online = Status.OFFLINE, Status.IDLE, Status.ONLINE
+    assert await one.set_session_status(ALICE, "a", idle) == StatusChange(offline, idle)
+    assert await two.set_session_status(ALICE, "b", online) == StatusChange(idle, online)
     assert (await one.get_statuses([ALICE]))[ALICE].status is Status.ONLINE
-    assert await two.drop_session(ALICE, "b") is Status.IDLE
-    assert await one.drop_session(ALICE, "a") is Status.OFFLINE
+    assert await two.drop_session(ALICE, "b") == StatusChange(online, idle)
+    assert await one.drop_session(ALICE, "a") == StatusChange(idle, offline)
     state = await two.get_statuses([ALICE, BOB])
     assert state[ALICE].status is Status.OFFLINE and state[ALICE].last_seen is not None
     assert state[BOB].status is Status.OFFLINE and state[BOB].last_seen is None
 
 
+async def test_concurrent_changes_to_one_user_each_see_a_true_before(
+    link: RedisLink, prefix: str
+) -> None:
+    processes = [RedisPresence(link, prefix, ttl_s=30, process=p) for p in ("one", "two")]
+    for presence in processes:
+        await presence.keep_alive()
+    changes: list[StatusChange] = []
+    async with trio.open_nursery() as nursery:  # connections open, so the changes overlap
+        for _ in range(40):
+            nursery.start_soon(link.call, "PING")
+
+    async def change(n: int, status: Status | None) -> None:
+        presence = processes[n % 2]
+        if status is None:
+            changes.append(await presence.drop_session(ALICE, f"s{n}"))
+        else:
+            changes.append(await presence.set_session_status(ALICE, f"s{n}", status))
+
+    for status in (Status.ONLINE, None):
+        changes.clear()
+        async with trio.open_nursery() as nursery:
+            for n in range(40):
+                nursery.start_soon(change, n, status)
+        # Only the first session to arrive brings her online, only the last to go
+        # takes her offline: every other change saw one of the others as "before".
+        moved = [c for c in changes if c.before is not c.after]
+        assert len(changes) == 40
+        assert (
+            moved == [StatusChange(Status.OFFLINE, Status.ONLINE)]
+            if status
+            else [StatusChange(Status.ONLINE, Status.OFFLINE)]
+        )
+
+
 async def test_invisible_shows_as_offline(link: RedisLink, prefix: str) -> None:
     presence = RedisPresence(link, prefix, process="one")
     await presence.keep_alive()
-    assert await presence.set_session_status(ALICE, "a", Status.INVISIBLE) is Status.OFFLINE
+    assert (await presence.set_session_status(ALICE, "a", Status.INVISIBLE)).after is Status.OFFLINE
 
 
 async def test_a_silent_process_takes_its_users_offline(link: RedisLink, prefix: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from accord.adapters.memory.bus import InProcessEventBus
 from accord.adapters.memory.presence import InMemoryPresence
 from accord.core.clock import SystemClock
-from accord.core.ports.presence import Status
+from accord.core.ports.presence import StatusChange
 from accord.core.snowflake import Snowflake
 from accord.gateway.hub import Gateway, GatewayConfig
 from accord.gateway.protocol import ALL_INTENTS
@@ -18,7 +18,7 @@ from tests.unit.gateway_fakes import MEMBER, FakeTransport
 class AwayPresence(InMemoryPresence):
     """A presence store whose backend has gone away (as Redis does in an outage)."""
 
-    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> StatusChange:
         raise ConnectionError("presence store unreachable")
 
 

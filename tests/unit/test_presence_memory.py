@@ -7,7 +7,7 @@ import pytest
 from accord.adapters.memory import presence as presence_module
 from accord.adapters.memory.presence import InMemoryPresence, aggregate
 from accord.core.clock import utc_from_ms
-from accord.core.ports.presence import Status
+from accord.core.ports.presence import Status, StatusChange
 from accord.core.snowflake import Snowflake
 from tests.unit.fakes import FakeClock
 
@@ -47,18 +47,21 @@ async def test_a_user_never_seen_is_offline(store: InMemoryPresence) -> None:
 
 
 async def test_statuses_aggregate_over_sessions(store: InMemoryPresence) -> None:
-    assert await store.set_session_status(ALICE, "phone", Status.IDLE) is Status.IDLE
-    assert await store.set_session_status(ALICE, "desktop", Status.ONLINE) is Status.ONLINE
-    assert await store.set_session_status(BOB, "desktop", Status.DND) is Status.DND
+    offline, idle, online = Status.OFFLINE, Status.IDLE, Status.ONLINE
+    assert await store.set_session_status(ALICE, "phone", idle) == StatusChange(offline, idle)
+    assert await store.set_session_status(ALICE, "desktop", online) == StatusChange(idle, online)
+    assert (await store.set_session_status(BOB, "desktop", Status.DND)).after is Status.DND
     statuses = await store.get_statuses([ALICE, BOB])
     assert {u: s.status for u, s in statuses.items()} == {ALICE: Status.ONLINE, BOB: Status.DND}
-    assert await store.drop_session(ALICE, "desktop") is Status.IDLE
+    assert await store.drop_session(ALICE, "desktop") == StatusChange(online, idle)
     assert (await store.get_statuses([ALICE]))[ALICE].status is Status.IDLE
 
 
 async def test_a_session_changing_status_replaces_its_own(store: InMemoryPresence) -> None:
     await store.set_session_status(ALICE, "desktop", Status.ONLINE)
-    assert await store.set_session_status(ALICE, "desktop", Status.INVISIBLE) is Status.OFFLINE
+    assert (
+        await store.set_session_status(ALICE, "desktop", Status.INVISIBLE)
+    ).after is Status.OFFLINE
 
 
 async def test_the_last_session_leaving_records_last_seen(
@@ -67,10 +70,10 @@ async def test_the_last_session_leaving_records_last_seen(
     await store.set_session_status(ALICE, "a", Status.ONLINE)
     await store.set_session_status(ALICE, "b", Status.ONLINE)
     clock.advance(5_000)
-    assert await store.drop_session(ALICE, "a") is Status.ONLINE
+    assert (await store.drop_session(ALICE, "a")).after is Status.ONLINE
     assert (await store.get_statuses([ALICE]))[ALICE].last_seen is None
     clock.advance(5_000)
-    assert await store.drop_session(ALICE, "b") is Status.OFFLINE
+    assert (await store.drop_session(ALICE, "b")).after is Status.OFFLINE
     state = (await store.get_statuses([ALICE]))[ALICE]
     assert state.status is Status.OFFLINE
     assert state.last_seen == utc_from_ms(T0 + 10_000)
@@ -78,7 +81,7 @@ async def test_the_last_session_leaving_records_last_seen(
 
 async def test_dropping_an_unknown_session_changes_nothing(store: InMemoryPresence) -> None:
     await store.set_session_status(ALICE, "a", Status.DND)
-    assert await store.drop_session(ALICE, "other") is Status.DND
+    assert (await store.drop_session(ALICE, "other")).after is Status.DND
 
 
 async def test_last_seen_is_bounded_forgetting_the_longest_ago(

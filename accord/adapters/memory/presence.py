@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.ports.presence import PresenceState, Status, aggregate
+from accord.core.ports.presence import PresenceState, Status, StatusChange, aggregate
 from accord.core.snowflake import Snowflake
 
 # Users whose last-seen time is remembered after their last session ends;
@@ -19,14 +19,19 @@ class InMemoryPresence:
         self._sessions: dict[Snowflake, dict[str, Status]] = {}
         self._last_seen: dict[Snowflake, datetime] = {}
 
+    # No await between reading and changing: on one Trio thread each change is atomic.
+
     async def set_session_status(
         self, user_id: Snowflake, session_id: str, status: Status
-    ) -> Status:
-        self._sessions.setdefault(user_id, {})[session_id] = status
-        return aggregate(list(self._sessions[user_id].values()))
+    ) -> StatusChange:
+        mine = self._sessions.setdefault(user_id, {})
+        before = aggregate(list(mine.values()))
+        mine[session_id] = status
+        return StatusChange(before, aggregate(list(mine.values())))
 
-    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> StatusChange:
         mine = self._sessions.get(user_id, {})
+        before = aggregate(list(mine.values()))
         mine.pop(session_id, None)
         if not mine:
             self._sessions.pop(user_id, None)
@@ -35,7 +40,7 @@ class InMemoryPresence:
             if len(self._last_seen) >= MAX_LAST_SEEN:
                 self._last_seen.pop(next(iter(self._last_seen)))
             self._last_seen[user_id] = utc_from_ms(self._clock.now_ms())
-        return aggregate(list(mine.values()))
+        return StatusChange(before, aggregate(list(mine.values())))
 
     async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
         found: dict[Snowflake, PresenceState] = {}

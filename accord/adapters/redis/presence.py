@@ -24,12 +24,51 @@ from typing import Final
 import redis.asyncio as aioredis
 
 from accord.adapters.redis.client import RedisLink, text
-from accord.core.ports.presence import PresenceState, Status, aggregate
+from accord.core.ports.presence import PresenceState, Status, StatusChange, aggregate
 from accord.core.snowflake import Snowflake
 
 DEFAULT_TTL_S: Final = 30.0
 # Only one live process cleans up after a dead one; the claim outlives a slow cleanup.
 REAP_CLAIM_S: Final = 60
+
+# One session's change and the statuses of the user's live sessions just
+# before and just after it, as one script: Redis runs a script with nothing
+# in between, so concurrent changes to one user each see a true "before".
+# KEYS: presence:{user}, gateway-users:{process}, gateways.
+# ARGV: "{process}|{session}", the status ("" drops the session), user, process.
+# Returns {statuses before, statuses after, Redis's time in ms}.
+_CHANGE_SESSION: Final = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local live = {}
+local function live_statuses()
+  local out = {}
+  local flat = redis.call('HGETALL', KEYS[1])
+  for i = 1, #flat, 2 do
+    local process = string.match(flat[i], '^(.-)|')
+    if live[process] == nil then
+      local ends = redis.call('ZSCORE', KEYS[3], process)
+      live[process] = ends ~= false and tonumber(ends) > now
+    end
+    if live[process] then out[#out + 1] = flat[i + 1] end
+  end
+  return out
+end
+local before = live_statuses()
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[3])
+else
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  local mine = ARGV[4] .. '|'
+  local kept = false
+  for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if string.sub(field, 1, #mine) == mine then kept = true break end
+  end
+  if not kept then redis.call('SREM', KEYS[2], ARGV[3]) end
+end
+return {before, live_statuses(), now}
+"""
 
 
 def process_id() -> str:
@@ -50,6 +89,7 @@ class RedisPresence:
         self._prefix = prefix
         self._ttl_ms = int(ttl_s * 1000)
         self.process = process or process_id()
+        self._change_session = link.client.register_script(_CHANGE_SESSION)
 
     def _key(self, *parts: str | int) -> str:
         return ":".join((self._prefix, *map(str, parts)))
@@ -59,10 +99,10 @@ class RedisPresence:
 
     async def set_session_status(
         self, user_id: Snowflake, session_id: str, status: Status
-    ) -> Status:
+    ) -> StatusChange:
         return await self._link.run(self._set, user_id, session_id, status)
 
-    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> StatusChange:
         return await self._link.run(self._drop, user_id, session_id)
 
     async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
@@ -102,23 +142,36 @@ class RedisPresence:
         live = await self._live({f.split("|", 1)[0] for f in sessions}, now)
         return aggregate([s for f, s in sessions.items() if f.split("|", 1)[0] in live])
 
-    async def _set(self, user_id: Snowflake, session_id: str, status: Status) -> Status:
-        await self._client.hset(
-            self._key("presence", user_id), f"{self.process}|{session_id}", status.value
+    async def _change(
+        self, user_id: Snowflake, session_id: str, status: Status | None
+    ) -> tuple[StatusChange, int]:
+        before, after, now = await self._change_session(
+            keys=[
+                self._key("presence", user_id),
+                self._key("gateway-users", self.process),
+                self._key("gateways"),
+            ],
+            args=[
+                f"{self.process}|{session_id}",
+                "" if status is None else status.value,
+                user_id,
+                self.process,
+            ],
         )
-        await self._client.sadd(self._key("gateway-users", self.process), user_id)
-        return await self._aggregate(user_id, await self._now_ms())
+        change = StatusChange(
+            *(aggregate([Status(text(v)) for v in side]) for side in (before, after))
+        )
+        return change, int(now)
 
-    async def _drop(self, user_id: Snowflake, session_id: str) -> Status:
-        key = self._key("presence", user_id)
-        await self._client.hdel(key, f"{self.process}|{session_id}")
-        now = await self._now_ms()
-        if not any(f.startswith(f"{self.process}|") for f in await self._sessions(user_id)):
-            await self._client.srem(self._key("gateway-users", self.process), user_id)
-        status = await self._aggregate(user_id, now)
-        if status is Status.OFFLINE:
+    async def _set(self, user_id: Snowflake, session_id: str, status: Status) -> StatusChange:
+        change, _ = await self._change(user_id, session_id, status)
+        return change
+
+    async def _drop(self, user_id: Snowflake, session_id: str) -> StatusChange:
+        change, now = await self._change(user_id, session_id, None)
+        if change.after is Status.OFFLINE:
             await self._client.hset(self._key("last-seen"), str(user_id), now)
-        return status
+        return change
 
     async def _statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
         now = await self._now_ms()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from accord.core.snowflake import Snowflake
 
@@ -38,15 +38,26 @@ def aggregate(statuses: list[Status]) -> Status:
     return Status.OFFLINE if best is Status.INVISIBLE else best
 
 
+class StatusChange(NamedTuple):
+    """A user's aggregate status just before and just after one change to their sessions."""
+
+    before: Status
+    after: Status
+
+
 class PresenceStore(Protocol):
+    # Both changes read the aggregate before and after in the same atomic step:
+    # read apart, two sessions of one user changing at once could each see the
+    # other's change as its own "before", and an announcement would be lost.
+
     async def set_session_status(
         self, user_id: Snowflake, session_id: str, status: Status
-    ) -> Status:
-        """Record one session's status; returns the user's aggregate status."""
+    ) -> StatusChange:
+        """Record one session's status."""
         ...
 
-    async def drop_session(self, user_id: Snowflake, session_id: str) -> Status:
-        """Forget a session; returns the user's aggregate status afterwards."""
+    async def drop_session(self, user_id: Snowflake, session_id: str) -> StatusChange:
+        """Forget a session."""
         ...
 
     async def get_statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]: ...
