@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
+from accord.adapters.redis import presence as redis_presence
 from accord.adapters.redis.agreement import check_jwt_secret, claim_worker_id, release_worker_id
 from accord.adapters.redis.client import MAX_CONNECTIONS, RedisLink, open_redis
 from accord.adapters.redis.presence import RedisPresence
@@ -92,6 +93,35 @@ async def test_concurrent_changes_to_one_user_each_see_a_true_before(
             if status
             else [StatusChange(Status.ONLINE, Status.OFFLINE)]
         )
+
+
+async def test_many_users_statuses_are_read_in_bounded_batches(
+    link: RedisLink, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_presence, "STATUS_READ_BATCH", 4)  # 23 users: six batches
+    live = RedisPresence(link, prefix, ttl_s=30, process="live")
+    silent = RedisPresence(link, prefix, ttl_s=30, process="silent")  # never keeps alive
+    await live.keep_alive()
+    users = [Snowflake(1000 + n) for n in range(23)]
+    cycle = (Status.ONLINE, Status.IDLE, Status.DND, Status.INVISIBLE)
+    expected: dict[Snowflake, tuple[Status, bool]] = {}
+    for n, user in enumerate(users):
+        kind = n % 6
+        if kind < 4:  # live, with a status of its own
+            await live.set_session_status(user, "s", cycle[kind])
+            shown = Status.OFFLINE if cycle[kind] is Status.INVISIBLE else cycle[kind]
+            expected[user] = (shown, False)
+        elif kind == 4:  # only on a process that is not alive, and seen before
+            await live.set_session_status(user, "s", Status.ONLINE)
+            await live.drop_session(user, "s")
+            await silent.set_session_status(user, "t", Status.ONLINE)
+            expected[user] = (Status.OFFLINE, True)
+        else:  # never seen
+            expected[user] = (Status.OFFLINE, False)
+    found = await live.get_statuses(users)
+    assert list(found) == users
+    assert {u: (s.status, s.last_seen is not None) for u, s in found.items()} == expected
+    assert await live.get_statuses([]) == {}
 
 
 async def test_invisible_shows_as_offline(link: RedisLink, prefix: str) -> None:

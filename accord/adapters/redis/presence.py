@@ -30,6 +30,9 @@ from accord.core.snowflake import Snowflake
 DEFAULT_TTL_S: Final = 30.0
 # Only one live process cleans up after a dead one; the claim outlives a slow cleanup.
 REAP_CLAIM_S: Final = 60
+# Users whose statuses one pipeline reads (a GUILD_CREATE asks for up to 250,
+# a member chunk for up to 1,000): bounds one reply, whatever a caller asks for.
+STATUS_READ_BATCH: Final = 1000
 
 # One session's change and the statuses of the user's live sessions just
 # before and just after it, as one script: Redis runs a script with nothing
@@ -126,12 +129,11 @@ class RedisPresence:
         await self._client.zadd(self._key("gateways"), {self.process: now + self._ttl_ms})
 
     async def _live(self, processes: set[str], now: int) -> set[str]:
-        live = set()
-        for process in processes:
-            until = await self._client.zscore(self._key("gateways"), process)
-            if until is not None and until > now:
-                live.add(process)
-        return live
+        if not processes:
+            return set()
+        ordered = sorted(processes)
+        ends = await self._client.zmscore(self._key("gateways"), ordered)
+        return {p for p, end in zip(ordered, ends, strict=True) if end is not None and end > now}
 
     async def _sessions(self, user_id: int) -> dict[str, Status]:
         raw = await self._client.hgetall(self._key("presence", user_id))
@@ -174,12 +176,27 @@ class RedisPresence:
         return change
 
     async def _statuses(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
-        now = await self._now_ms()
         found: dict[Snowflake, PresenceState] = {}
-        for user_id in user_ids:
-            status = await self._aggregate(user_id, now)
-            seen = await self._client.hget(self._key("last-seen"), str(user_id))
-            last_seen = None if seen is None else datetime.fromtimestamp(int(seen) / 1000, UTC)
+        for start in range(0, len(user_ids), STATUS_READ_BATCH):
+            found.update(await self._statuses_of(user_ids[start : start + STATUS_READ_BATCH]))
+        return found
+
+    async def _statuses_of(self, user_ids: list[Snowflake]) -> dict[Snowflake, PresenceState]:
+        """Two round trips for any number of users: their sessions, then which processes live."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            pipe.time()
+            for user_id in user_ids:
+                pipe.hgetall(self._key("presence", user_id))
+            pipe.hmget(self._key("last-seen"), [str(u) for u in user_ids])
+            replies = await pipe.execute()
+        (seconds, micros), raw_sessions, seen = replies[0], replies[1:-1], replies[-1]
+        sessions = [{text(f): Status(text(v)) for f, v in raw.items()} for raw in raw_sessions]
+        now = int(seconds) * 1000 + int(micros) // 1000
+        live = await self._live({f.split("|", 1)[0] for mine in sessions for f in mine}, now)
+        found: dict[Snowflake, PresenceState] = {}
+        for user_id, mine, last in zip(user_ids, sessions, seen, strict=True):
+            status = aggregate([s for f, s in mine.items() if f.split("|", 1)[0] in live])
+            last_seen = None if last is None else datetime.fromtimestamp(int(last) / 1000, UTC)
             found[user_id] = PresenceState(user_id, status, last_seen)
         return found
 
