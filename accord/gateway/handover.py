@@ -17,7 +17,7 @@ from typing import Final
 import trio
 
 from accord.core.ports.bus import EventBus
-from accord.core.ports.handoff import SessionHandoffs
+from accord.core.ports.handoff import Handoff, SessionHandoffs
 from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
@@ -57,6 +57,7 @@ class Handover:
             stop_consumer.cancel()
             now, window = trio.current_time(), self._registry.resume_window
             stored: list[Session] = []
+            handoffs: list[Handoff] = []
             for session in self._registry:
                 if session.ended or session.early is not None or session.loading:
                     # Mid-IDENTIFY: its held events and missing GUILD_CREATEs
@@ -67,8 +68,9 @@ class Handover:
                 )
                 if left <= 0:
                     continue
-                await self._handoffs.put(session.id, encode_session(session, position), left)
+                handoffs.append(Handoff(session.id, encode_session(session, position), left))
                 stored.append(session)
+            await self._handoffs.put_many(handoffs)
         for session in stored:
             session.send_raw(RECONNECT)
         return len(stored)

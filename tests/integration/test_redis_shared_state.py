@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 import pytest
 import trio
 
+from accord.adapters.redis import handoff as redis_handoff
 from accord.adapters.redis import presence as redis_presence
 from accord.adapters.redis.agreement import check_jwt_secret, claim_worker_id, release_worker_id
 from accord.adapters.redis.client import MAX_CONNECTIONS, RedisLink, open_redis
+from accord.adapters.redis.handoff import RedisSessionHandoffs
 from accord.adapters.redis.presence import RedisPresence
 from accord.adapters.redis.ratelimit import RedisRateLimiter
 from accord.config import ConfigError
+from accord.core.ports.handoff import Handoff
 from accord.core.ports.presence import Status, StatusChange
 from accord.core.ports.ratelimit import RateLimit
 from accord.core.snowflake import Snowflake
@@ -176,3 +179,18 @@ async def test_a_worker_id_is_held_by_one_process(link: RedisLink, prefix: str) 
     await claim_worker_id(link, prefix, 4, "two")
     await release_worker_id(link, prefix, 3, "one")
     await claim_worker_id(link, prefix, 3, "two")
+
+
+async def test_a_stopping_gateways_sessions_are_stored_in_pipelines(
+    link: RedisLink, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_handoff, "WRITE_BATCH", 3)  # 7 sessions: three pipelines
+    handoffs = RedisSessionHandoffs(link, prefix)
+    sessions = [Handoff(f"s{n}", f"state {n}".encode(), 60.0 + n) for n in range(7)]
+    await handoffs.put_many(sessions)
+    for session_id, state, ttl_s in sessions:
+        remaining_ms = await link.call("PTTL", f"{prefix}:handoff:{session_id}")
+        assert 0 < remaining_ms <= ttl_s * 1000
+        assert await handoffs.take(session_id) == state
+        assert await handoffs.take(session_id) is None  # taken once
+    await handoffs.put_many([])

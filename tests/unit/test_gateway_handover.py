@@ -8,6 +8,7 @@ from typing import Any
 import trio
 
 from accord.core.entities import Member, User
+from accord.core.ports.handoff import Handoff
 from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
 from accord.gateway.handoff import encode_session
@@ -52,6 +53,10 @@ class Handoffs:
 
     async def put(self, session_id: str, state: bytes, ttl_s: float) -> None:
         self.stored[session_id] = state
+
+    async def put_many(self, handoffs: Sequence[Handoff]) -> None:
+        for session_id, state, _ in handoffs:
+            self.stored[session_id] = state
 
     async def take(self, session_id: str) -> bytes | None:
         return self.stored.pop(session_id, None)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Final
+
 from accord.adapters.redis.client import RedisLink
+from accord.core.ports.handoff import Handoff
+
+# Sessions written per pipeline: one round trip each, and a bounded request
+# (a session's state is a few KiB, its replay buffer included).
+WRITE_BATCH: Final = 500
 
 
 class RedisSessionHandoffs:
@@ -15,6 +23,16 @@ class RedisSessionHandoffs:
 
     async def put(self, session_id: str, state: bytes, ttl_s: float) -> None:
         await self._link.call("SET", self._key(session_id), state, "PX", max(1, int(ttl_s * 1000)))
+
+    async def put_many(self, handoffs: Sequence[Handoff]) -> None:
+        for start in range(0, len(handoffs), WRITE_BATCH):
+            await self._link.run(self._write, handoffs[start : start + WRITE_BATCH])
+
+    async def _write(self, handoffs: Sequence[Handoff]) -> None:
+        async with self._link.client.pipeline(transaction=False) as pipe:
+            for session_id, state, ttl_s in handoffs:
+                pipe.set(self._key(session_id), state, px=max(1, int(ttl_s * 1000)))
+            await pipe.execute()
 
     async def take(self, session_id: str) -> bytes | None:
         # GETDEL: of two gateways asked to resume the same session, one gets it.

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
+
+
+class Handoff(NamedTuple):
+    session_id: str
+    state: bytes  # serialized
+    ttl_s: float  # kept this long at most
 
 
 class SessionHandoffs(Protocol):
     async def put(self, session_id: str, state: bytes, ttl_s: float) -> None:
         """Keep a session's serialized state for up to `ttl_s` seconds."""
+        ...
+
+    async def put_many(self, handoffs: Sequence[Handoff]) -> None:
+        """``put`` for every session of a stopping gateway, in as few round trips as may be."""
         ...
 
     async def take(self, session_id: str) -> bytes | None:
