@@ -7,9 +7,12 @@ and beside them a plain trio-websocket server. A separate client process
 gateway sessions (bots in one guild) and as many plain WebSocket connections
 to the plain server. Then, in alternating rounds:
 
-- gateway: --events MESSAGE_CREATE events are published on the event bus, as
-  the REST API publishes them; the gateway's fan-out delivers each to every
-  session (permission check, sequence number, replay buffer, one write);
+- gateway: --events MESSAGE_CREATE events are published on the event bus back
+  to back, as the REST API publishes them; the gateway's fan-out delivers each
+  to every session (permission check, sequence number, replay buffer). Events
+  already waiting reach it together, up to --burst (the server's
+  `accord.gateway.fanout.BURST`) at a time, and each session's frames of such
+  a burst go out in one write; `--burst 1` measures one write per event;
 - plain: a loop of `await ws.send_message(frame)` over the plain server's
   connections, --plain-messages times, with the same dispatch frame text.
 
@@ -53,6 +56,7 @@ from accord.bootstrap import Services, open_services
 from accord.config import Settings
 from accord.core.events import Event
 from accord.core.snowflake import Snowflake
+from accord.gateway import fanout
 from accord.gateway.frames import prepare_dispatch
 from accord.runner import SURFACES, start_surfaces
 
@@ -256,6 +260,7 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
             ("gateway / plain, each round pair", " ".join(f"{x:.2f}" for x in ratios)),
             ("gateway / plain, median of the pairs", f"{ratio:.2f}"),
             ("every delivery counted, in order", "yes" if intact else "NO"),
+            ("events written together (at most)", str(args.burst)),
             ("machine load average (2 cores) after", load_average()),
             (f"bar: >= {BAR_PER_CORE:,} deliveries/s per core", verdict(gateway >= BAR_PER_CORE)),
             (f"bar: >= {BAR_RATIO:.0f}x the plain loop", verdict(ratio >= BAR_RATIO)),
@@ -269,11 +274,13 @@ def report(args: argparse.Namespace, rounds: list[Round]) -> dict[str, object]:
         "ratio": ratio,
         "pair_ratios": ratios,
         "intact": intact,
+        "burst": args.burst,
     }
 
 
 def main(args: argparse.Namespace) -> dict[str, object]:
     raise_fd_limit()
+    fanout.BURST = args.burst  # read by the fan-out of this process's gateway
     rounds = run_in_process("fanout", serve_and_measure, args)
     return report(args, rounds)
 
@@ -286,6 +293,9 @@ if __name__ == "__main__":
     parser.add_argument("--plain-messages", type=int, default=50, help="frames per plain round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=120.0, help="bound on every phase, s")
+    parser.add_argument(
+        "--burst", type=int, default=fanout.BURST, help="events the fan-out writes together"
+    )
     add_run_options(parser, "an embedded one")
     options = parser.parse_args()
     write_figures(options, main(options))

@@ -7,9 +7,13 @@ waits for the socket to drain. trio-websocket's own writes (the handshake
 answer, pongs, the close frame) reach the same queue whole through
 `OutboxStream.send_all`, so a control frame can never land inside a data frame.
 
-Budget: at most `MAX_PENDING_BYTES` may wait in user space. Past it the client
-is too slow to keep up and the socket is closed at once; the session keeps
-collecting dispatches and the client can RESUME.
+Inside `coalesced_writes()` (the fan-out delivering a burst of events that
+were already waiting) writes are held and each connection's go out together
+when it ends: one write per connection for the burst, not one per event.
+
+Budget: at most `MAX_PENDING_BYTES` may wait in user space, held or queued.
+Past it the client is too slow to keep up and the socket is closed at once;
+the session keeps collecting dispatches and the client can RESUME.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from __future__ import annotations
 import os
 import struct
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import islice
 from typing import Final
 
 import trio
@@ -41,12 +48,44 @@ def websocket_frame(payload: bytes, *, binary: bool) -> bytes:
     return struct.pack("!BBQ", first, 127, size) + payload
 
 
+class _Coalescing:
+    """Whether writes are being held, and the outboxes holding some."""
+
+    __slots__ = ("holders", "on")
+
+    def __init__(self) -> None:
+        self.on = False
+        self.holders: list[Outbox] = []
+
+
+# One Trio thread writes every socket; the region is synchronous, so only
+# the code inside it can write while it is open.
+_COALESCING = _Coalescing()
+
+
+@contextmanager
+def coalesced_writes() -> Iterator[None]:
+    """Hold every write made inside (which must not await); flush each outbox once at the end."""
+    if _COALESCING.on:
+        yield  # nested: the outer region flushes
+        return
+    _COALESCING.on = True
+    try:
+        yield
+    finally:
+        _COALESCING.on = False
+        holders, _COALESCING.holders = _COALESCING.holders, []
+        for outbox in holders:
+            outbox.flush_held()
+
+
 class Outbox:
     """The single writer of one socket; see the module docstring for the policy."""
 
     __slots__ = (
         "_drained",
         "_fd",
+        "_held",
         "_max_pending",
         "_pending",
         "_pending_bytes",
@@ -62,7 +101,8 @@ class Outbox:
         self._fd = stream.socket.fileno()
         self._max_pending = max_pending
         self._pending: deque[bytes | memoryview] = deque()
-        self._pending_bytes = 0
+        self._pending_bytes = 0  # queued or held
+        self._held: list[bytes] | None = None  # written inside coalesced_writes()
         self._queued = 0  # bytes ever accepted
         self._written = 0  # bytes ever written to the kernel
         self._ready = trio.lowlevel.ParkingLot()
@@ -78,6 +118,8 @@ class Outbox:
         if self.closed:
             return False
         self._queued += len(data)
+        if _COALESCING.on:
+            return self._hold(data)
         if not self._pending:
             try:
                 sent = os.write(self._fd, data)
@@ -98,6 +140,36 @@ class Outbox:
         self._ready.unpark()
         return True
 
+    def _hold(self, data: bytes) -> bool:
+        if self._held is None:
+            self._held = []
+            _COALESCING.holders.append(self)
+        self._held.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes > self._max_pending:
+            self.abort()
+            return False
+        return True
+
+    def flush_held(self) -> None:
+        """Write what was held, behind anything already queued."""
+        held, self._held = self._held, None
+        if not held or self.closed:
+            return
+        idle = not self._pending
+        self._pending.extend(held)  # counted in _pending_bytes when held
+        if idle:
+            try:
+                sent = os.writev(self._fd, list(islice(self._pending, _WRITEV_CHUNKS)))
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self.abort()
+                return
+            self._consume(sent)
+        if self._pending:
+            self._ready.unpark()
+
     async def send_all(self, data: bytes) -> None:
         """Queue `data` behind what is pending and wait until the kernel has it."""
         await trio.lowlevel.checkpoint()
@@ -115,6 +187,7 @@ class Outbox:
             return
         self.closed = True
         self._pending.clear()
+        self._held = None
         self._pending_bytes = 0
         self._stream.socket.close()
         self._ready.unpark_all()

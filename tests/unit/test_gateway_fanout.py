@@ -409,3 +409,28 @@ async def test_a_member_whose_guild_create_lands_during_a_refresh_keeps_receivin
             gated.opened.set()
     world.fanout.deliver(message(1, channel_id=SECRET, author=OWNER))
     assert received(late)[-1] == "MESSAGE_CREATE:1001"
+
+
+async def test_events_already_waiting_are_delivered_in_order_with_reloads_between(
+    world: World,
+) -> None:
+    plain = world.connect(MEMBER)
+    bus = InProcessEventBus()
+    bad = replace(message(9), data={**message(9).data, "oops": {1, 2}})
+    grant = Event(
+        "GUILD_MEMBER_UPDATE",
+        {"user": {"id": str(MEMBER.id)}, "roles": [str(MOD_ROLE)]},
+        guild_id=GUILD,
+        affects=frozenset({MEMBER.id}),
+    )
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(world.fanout.run, bus)
+            world.storage.members.put(member(MEMBER, MOD_ROLE))
+            # Published without the fan-out running in between: one burst, whose
+            # reload (the role grant) must still come before the messages after it.
+            for event in (message(1, channel_id=SECRET), grant, bad, message(2, channel_id=SECRET)):
+                await bus.publish(event)
+            await trio.testing.wait_all_tasks_blocked()
+            nursery.cancel_scope.cancel()
+    assert received(plain) == ["GUILD_MEMBER_UPDATE:", "MESSAGE_CREATE:1002"]

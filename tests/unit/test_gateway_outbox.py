@@ -7,6 +7,7 @@ writer task drains it as the peer reads.
 
 from __future__ import annotations
 
+import os
 import socket
 import zlib
 
@@ -16,7 +17,13 @@ import trio.testing
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
 from accord.gateway.compression import ZlibStream
-from accord.gateway.outbox import Outbox, OutboxStream, Transport, websocket_frame
+from accord.gateway.outbox import (
+    Outbox,
+    OutboxStream,
+    Transport,
+    coalesced_writes,
+    websocket_frame,
+)
 
 SEND_BUFFER = 4096
 
@@ -270,3 +277,62 @@ async def test_transport_sends_nothing_once_the_close_frame_is_on_its_way() -> N
     assert transport.outbox.closed
     with trio.fail_after(5):
         assert await read_to_eof(peer) == b""
+
+
+async def test_writes_inside_coalesced_writes_go_out_together_at_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pairs = [socket_pair() for _ in range(2)]
+    outboxes = [Outbox(stream) for stream, _ in pairs]
+    data = frames(6)
+    calls: list[int] = []
+    real_writev, real_write = os.writev, os.write
+    monkeypatch.setattr(
+        os, "writev", lambda fd, chunks: calls.append(fd) or real_writev(fd, chunks)
+    )
+    monkeypatch.setattr(os, "write", lambda fd, chunk: calls.append(fd) or real_write(fd, chunk))
+    with coalesced_writes():
+        for n, frame in enumerate(data):
+            assert outboxes[n % 2].write_nowait(frame)
+        assert calls == []  # held: nothing written yet
+        assert outboxes[0].pending_bytes == sum(map(len, data[0::2]))
+    assert sorted(calls) == sorted(o._fd for o in outboxes)  # one write each
+    with trio.fail_after(5):
+        for n, (_, peer) in enumerate(pairs):
+            mine = data[n::2]
+            assert await read_exactly(peer, sum(map(len, mine))) == b"".join(mine)
+    assert all(o.pending_bytes == 0 for o in outboxes)
+
+
+async def test_held_frames_go_out_behind_a_queue_already_waiting() -> None:
+    stream, peer = socket_pair()
+    outbox = Outbox(stream)
+    queued, held = frames(100), frames(3)
+    for frame in queued:
+        outbox.write_nowait(frame)
+    assert outbox.pending_bytes > 0
+    with coalesced_writes():
+        for frame in held:
+            outbox.write_nowait(frame)
+    total = sum(map(len, queued + held))
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(outbox.run)
+            got = await read_exactly(peer, total)
+            nursery.cancel_scope.cancel()
+    assert got == b"".join(queued + held)
+
+
+async def test_holding_past_the_budget_closes_the_socket() -> None:
+    stream, peer = socket_pair()
+    outbox = Outbox(stream, max_pending=5_000)
+    frame = websocket_frame(b"m" * 1000, binary=False)
+    with coalesced_writes():
+        accepted = 0
+        while outbox.write_nowait(frame):
+            accepted += 1
+            assert accepted < 100, "the budget was never enforced"
+        assert outbox.closed and outbox.pending_bytes == 0
+    assert accepted * len(frame) <= 5_000
+    with trio.fail_after(5):
+        assert await read_to_eof(peer) == b""  # held frames never reach the wire

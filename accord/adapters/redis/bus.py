@@ -74,6 +74,12 @@ class StreamSubscription:
         self._position[stream] = entry_id
         return event
 
+    def receive_nowait(self) -> Event:
+        """The next event already read from Redis; trio.WouldBlock if there is none yet."""
+        stream, entry_id, event = self._receive.receive_nowait()
+        self._position[stream] = entry_id
+        return event
+
     @property
     def position(self) -> BusPosition:
         return dict(self._position)

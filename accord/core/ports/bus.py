@@ -19,6 +19,10 @@ class Subscription(Protocol):
 
     async def __anext__(self) -> Event: ...
 
+    def receive_nowait(self) -> Event:
+        """The next event already received; trio.WouldBlock if there is none yet."""
+        ...
+
     @property
     def position(self) -> BusPosition | None:
         """Through which event this subscription has handed events out; None if unreplayable."""
