@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from typing import Any, Final
 
 import trio
@@ -222,7 +223,8 @@ class FanOut:
                     continue
             while end < len(burst) and not self._reloads(burst[end][0]):
                 end += 1
-            with coalesced_writes():
+            # A lone event is written as it is delivered: holding it would only add work.
+            with coalesced_writes() if end - start > 1 else nullcontext():
                 for event, position in burst[start:end]:
                     try:
                         self._deliver_counted(event)
