@@ -191,8 +191,8 @@ class FanOut:
                 while len(burst) < BURST:
                     try:
                         burst.append((events.receive_nowait(), events.position))
-                    except trio.WouldBlock:
-                        break
+                    except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                        break  # none waiting, or the bus is gone: deliver what was taken
                 try:
                     # Usually free: taken without a scheduler round trip per burst.
                     self.lock.acquire_nowait()

@@ -31,6 +31,10 @@ log = logging.getLogger("accord.gateway")
 # How long an adopting gateway waits for its own consumer to reach the
 # position the stopping one had delivered through (it is usually there).
 CATCH_UP_TIMEOUT_S: Final = 5.0
+# Sessions encoded and not yet written, at most: a session with a full replay
+# buffer encodes to about 2 MB, so a stopping gateway writes as it goes.
+CHUNK_SESSIONS: Final = 500
+CHUNK_BYTES: Final = 16 * 1024 * 1024
 
 
 class Handover:
@@ -50,29 +54,42 @@ class Handover:
 
     async def hand_over(self, stop_consumer: trio.CancelScope) -> int:
         """Store every live session, then send op 7 to the connected ones; returns how many."""
-        async with self._fanout.lock:
-            position = self._fanout.position
-            if position is None:
-                return 0  # a bus without replay: nobody could continue from here
-            stop_consumer.cancel()
-            now, window = trio.current_time(), self._registry.resume_window
-            stored: list[Session] = []
-            handoffs: list[Handoff] = []
-            for session in self._registry:
-                if session.ended or session.early is not None or session.loading:
-                    # Mid-IDENTIFY: its held events and missing GUILD_CREATEs
-                    # cannot travel, so it would resume short of them.
-                    continue
-                left = (
-                    window if session.detached_at is None else window - (now - session.detached_at)
-                )
-                if left <= 0:
-                    continue
-                handoffs.append(Handoff(session.id, encode_session(session, position), left))
-                stored.append(session)
-            await self._handoffs.put_many(handoffs)
-        for session in stored:
-            session.send_raw(RECONNECT)
+        stored: list[Session] = []
+        try:
+            async with self._fanout.lock:
+                position = self._fanout.position
+                if position is None:
+                    return 0  # a bus without replay: nobody could continue from here
+                stop_consumer.cancel()
+                now, window = trio.current_time(), self._registry.resume_window
+                chunk: list[tuple[Session, Handoff]] = []
+                size = 0
+                for session in list(self._registry):  # the writes below await
+                    if session.ended or session.early is not None or session.loading:
+                        # Mid-IDENTIFY: its held events and missing GUILD_CREATEs
+                        # cannot travel, so it would resume short of them.
+                        continue
+                    left = (
+                        window
+                        if session.detached_at is None
+                        else window - (now - session.detached_at)
+                    )
+                    if left <= 0:
+                        continue
+                    state = encode_session(session, position)
+                    chunk.append((session, Handoff(session.id, state, left)))
+                    size += len(state)
+                    if len(chunk) >= CHUNK_SESSIONS or size >= CHUNK_BYTES:
+                        await self._handoffs.put_many([handoff for _, handoff in chunk])
+                        stored += (session for session, _ in chunk)
+                        chunk, size = [], 0
+                if chunk:
+                    await self._handoffs.put_many([handoff for _, handoff in chunk])
+                    stored += (session for session, _ in chunk)
+        finally:
+            # Sessions already stored can resume elsewhere, even if a later write failed.
+            for session in stored:
+                session.send_raw(RECONNECT)
         return len(stored)
 
     async def adopt(self, session_id: str, user_id: Snowflake) -> Session | None:

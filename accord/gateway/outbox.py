@@ -18,8 +18,10 @@ the session keeps collecting dispatches and the client can RESUME.
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
+import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,8 @@ from typing import Final
 import trio
 
 from accord.gateway.compression import ZlibStream
+
+log = logging.getLogger("accord.gateway")
 
 # About 1,000 ordinary message dispatches beyond what the kernel's send
 # buffer already holds: a client this far behind is not reading.
@@ -48,35 +52,39 @@ def websocket_frame(payload: bytes, *, binary: bool) -> bytes:
     return struct.pack("!BBQ", first, 127, size) + payload
 
 
-class _Coalescing:
-    """Whether writes are being held, and the outboxes holding some."""
-
-    __slots__ = ("holders", "on")
+class _Coalescing(threading.local):
+    """Whether writes are being held, and the outboxes holding some (per thread: each
+    thread runs its own Trio loop and writes only its own sockets)."""
 
     def __init__(self) -> None:
         self.on = False
         self.holders: list[Outbox] = []
 
 
-# One Trio thread writes every socket; the region is synchronous, so only
-# the code inside it can write while it is open.
+# The region is synchronous, so only the code inside it writes while it is open.
 _COALESCING = _Coalescing()
 
 
 @contextmanager
 def coalesced_writes() -> Iterator[None]:
     """Hold every write made inside (which must not await); flush each outbox once at the end."""
-    if _COALESCING.on:
+    state = _COALESCING
+    if state.on:
         yield  # nested: the outer region flushes
         return
-    _COALESCING.on = True
+    state.on = True
     try:
         yield
     finally:
-        _COALESCING.on = False
-        holders, _COALESCING.holders = _COALESCING.holders, []
+        state.on = False
+        holders, state.holders = state.holders, []
         for outbox in holders:
-            outbox.flush_held()
+            try:
+                outbox.flush_held()
+            except Exception:
+                # Never left holding: later writes would overtake what it held.
+                log.exception("a held write failed; its connection is closed")
+                outbox.abort()
 
 
 class Outbox:

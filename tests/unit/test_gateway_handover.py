@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 import trio
 
 from accord.core.entities import Member, User
 from accord.core.ports.handoff import Handoff
 from accord.core.snowflake import Snowflake
+from accord.gateway import handover as handover_module
 from accord.gateway.fanout import FanOut
 from accord.gateway.handoff import encode_session
 from accord.gateway.handover import CATCH_UP_TIMEOUT_S, Handover
@@ -25,6 +27,7 @@ from tests.unit.gateway_fakes import (
     message,
     snapshot,
     started_session,
+    transport_of,
 )
 
 
@@ -108,3 +111,57 @@ async def test_sessions_still_identifying_are_not_handed_over() -> None:
     assert await handover.hand_over(trio.CancelScope()) == 1
 
     assert set(handoffs.stored) == {"ready"}
+
+
+class FailingHandoffs(Handoffs):
+    """Handoffs whose `fail_at`-th write (counting from 1) fails; records each write's size."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+        self.fail_at = fail_at
+
+    async def put_many(self, handoffs: Sequence[Handoff]) -> None:
+        self.writes.append(len(handoffs))
+        if len(self.writes) == self.fail_at:
+            raise ConnectionError("store unreachable")
+        await super().put_many(handoffs)
+
+
+def _ready_world(handoffs: Handoffs, count: int) -> tuple[Handover, list[Session]]:
+    registry = SessionRegistry(300.0, trio.current_time)
+    fanout = FanOut(registry, FakeStorage())  # type: ignore[arg-type]
+    fanout.position = {"s": "1-0"}
+    handover = Handover(registry, fanout, ReplayingBus(), FakeStorage(), handoffs)  # type: ignore[arg-type]
+    sessions = [started_session(f"s{n}", MEMBER) for n in range(count)]
+    for session in sessions:
+        registry.add(session)
+    return handover, sessions
+
+
+def _told_to_reconnect(session: Session) -> bool:
+    return any(p["op"] == 7 for p in transport_of(session).payloads)
+
+
+async def test_a_hand_over_writes_as_it_goes_in_bounded_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handover_module, "CHUNK_SESSIONS", 2)
+    handoffs = FailingHandoffs()
+    handover, sessions = _ready_world(handoffs, 5)
+    assert await handover.hand_over(trio.CancelScope()) == 5
+    assert handoffs.writes == [2, 2, 1]
+    assert set(handoffs.stored) == {s.id for s in sessions}
+    assert all(_told_to_reconnect(s) for s in sessions)
+
+
+async def test_sessions_stored_before_a_failed_write_are_still_told_to_reconnect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(handover_module, "CHUNK_SESSIONS", 2)
+    handoffs = FailingHandoffs(fail_at=2)
+    handover, sessions = _ready_world(handoffs, 5)
+    with pytest.raises(ConnectionError):
+        await handover.hand_over(trio.CancelScope())
+    assert set(handoffs.stored) == {"s0", "s1"}
+    assert [_told_to_reconnect(s) for s in sessions] == [True, True, False, False, False]

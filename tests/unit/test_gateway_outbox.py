@@ -336,3 +336,26 @@ async def test_holding_past_the_budget_closes_the_socket() -> None:
     assert accepted * len(frame) <= 5_000
     with trio.fail_after(5):
         assert await read_to_eof(peer) == b""  # held frames never reach the wire
+
+
+async def test_a_held_write_that_fails_closes_only_its_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (broken_stream, _), (stream, peer) = socket_pair(), socket_pair()
+    broken, healthy = Outbox(broken_stream), Outbox(stream)
+    real_writev = os.writev
+
+    def writev(fd: int, chunks: list[bytes]) -> int:
+        if fd == broken._fd:
+            raise ValueError("not an OSError")
+        return real_writev(fd, chunks)
+
+    monkeypatch.setattr(os, "writev", writev)
+    frame = websocket_frame(b"held", binary=False)
+    with coalesced_writes():
+        broken.write_nowait(frame)
+        healthy.write_nowait(frame)
+    assert broken.closed and not healthy.closed
+    with trio.fail_after(5):
+        assert await read_exactly(peer, len(frame)) == frame
+    assert healthy.write_nowait(frame)  # written at once: nothing left held

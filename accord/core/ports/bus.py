@@ -20,7 +20,8 @@ class Subscription(Protocol):
     async def __anext__(self) -> Event: ...
 
     def receive_nowait(self) -> Event:
-        """The next event already received; trio.WouldBlock if there is none yet."""
+        """The next event already received; trio.WouldBlock if there is none yet
+        (trio.EndOfChannel or trio.ClosedResourceError once the subscription is over)."""
         ...
 
     @property
