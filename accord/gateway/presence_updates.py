@@ -8,7 +8,8 @@ to the members that asked for presences.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
 import trio
 
@@ -38,6 +39,8 @@ class PresenceUpdates:
         self._storage = storage
         self._fanout = fanout
         self._refresh_s = refresh_s
+        # Per user while a change of theirs is under way; dropped when none waits.
+        self._changing: dict[Snowflake, trio.Lock] = {}
 
     async def run(self) -> None:
         """The chores that run beside the fan-out, until cancelled."""
@@ -49,9 +52,10 @@ class PresenceUpdates:
     async def set(self, session: Session, status: Status) -> None:
         """Record a session's status; announce it if what others see changed."""
         user_id = session.user.id
-        change = await self._presence.set_session_status(user_id, session.id, status)
-        if change.after is not change.before:
-            await self.announce(user_id, session.guild_ids, change.after)
+        async with self._one_at_a_time(user_id):
+            change = await self._presence.set_session_status(user_id, session.id, status)
+            if change.after is not change.before:
+                await self.announce(user_id, session.guild_ids, change.after)
 
     async def went_away(self, session: Session, guild_ids: Iterable[Snowflake]) -> None:
         """A session ended: announce what others now see, if that changed.
@@ -60,9 +64,28 @@ class PresenceUpdates:
         other sessions show (online on a desktop that left, idle on a phone that
         stays, shows idle). An invisible user already looks offline.
         """
-        change = await self._presence.drop_session(session.user.id, session.id)
-        if change.after is not change.before:
-            await self.announce(session.user.id, guild_ids, change.after)
+        user_id = session.user.id
+        async with self._one_at_a_time(user_id):
+            change = await self._presence.drop_session(user_id, session.id)
+            if change.after is not change.before:
+                await self.announce(user_id, guild_ids, change.after)
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, user_id: Snowflake) -> AsyncIterator[None]:
+        """One user's changes on this process announced in the order they were made.
+
+        The store orders the changes themselves; without this, two of them (a
+        phone going idle as the desktop leaves) could be published the other
+        way round, and others would be left seeing the older status.
+        """
+        lock = self._changing.setdefault(user_id, trio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            # Released with nobody waiting (a waiter would hold it by now).
+            if not lock.locked() and self._changing.get(user_id) is lock:
+                del self._changing[user_id]
 
     async def announce(
         self, user_id: Snowflake, guild_ids: Iterable[Snowflake], status: Status
