@@ -166,15 +166,8 @@ class Outbox:
             return
         idle = not self._pending
         self._pending.extend(held)  # counted in _pending_bytes when held
-        if idle:
-            try:
-                sent = os.writev(self._fd, list(islice(self._pending, _WRITEV_CHUNKS)))
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self.abort()
-                return
-            self._consume(sent)
+        if idle and not self._write_pending():
+            return
         if self._pending:
             self._ready.unpark()
 
@@ -208,18 +201,24 @@ class Outbox:
                 if not self._pending:
                     await self._ready.park()
                     continue
-                try:
-                    sent = os.writev(self._fd, list(self._pending)[:_WRITEV_CHUNKS])
-                except BlockingIOError:
-                    sent = 0
-                except OSError:
-                    self.abort()
+                if not self._write_pending():
                     return
-                self._consume(sent)
                 if self._pending:
                     await trio.lowlevel.wait_writable(self._fd)
         except trio.ClosedResourceError:
             self.abort()
+
+    def _write_pending(self) -> bool:
+        """One writev of the queue's head; False if that closed the socket."""
+        try:
+            sent = os.writev(self._fd, list(islice(self._pending, _WRITEV_CHUNKS)))
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.abort()
+            return False
+        self._consume(sent)
+        return True
 
     def _consume(self, sent: int) -> None:
         self._written += sent
