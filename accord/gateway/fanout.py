@@ -255,9 +255,8 @@ class FanOut:
             self._to(Delivery(event, self._registry.views.get(event.guild_id)), session)
 
     async def handle(self, event: Event) -> None:
-        if self._reloads(event):
-            await self._reload(event)
-        self._deliver_counted(event)
+        """One event, handled as `run` handles it (a burst of one)."""
+        await self._handle_burst([(event, self.position)])
 
     async def _reload(self, event: Event) -> None:
         if event.guild_id is not None:

@@ -31,9 +31,8 @@ log = logging.getLogger("accord.gateway")
 # How long an adopting gateway waits for its own consumer to reach the
 # position the stopping one had delivered through (it is usually there).
 CATCH_UP_TIMEOUT_S: Final = 5.0
-# Sessions encoded and not yet written, at most: a session with a full replay
-# buffer encodes to about 2 MB, so a stopping gateway writes as it goes.
-CHUNK_SESSIONS: Final = 500
+# Encoded sessions not yet written, at most (bytes): a session with a full
+# replay buffer encodes to about 2 MB, so a stopping gateway writes as it goes.
 CHUNK_BYTES: Final = 16 * 1024 * 1024
 
 
@@ -55,6 +54,13 @@ class Handover:
     async def hand_over(self, stop_consumer: trio.CancelScope) -> int:
         """Store every live session, then send op 7 to the connected ones; returns how many."""
         stored: list[Session] = []
+        chunk: list[tuple[Session, Handoff]] = []
+
+        async def write_chunk() -> None:
+            await self._handoffs.put_many([handoff for _, handoff in chunk])
+            stored.extend(session for session, _ in chunk)
+            chunk.clear()
+
         try:
             async with self._fanout.lock:
                 position = self._fanout.position
@@ -62,7 +68,6 @@ class Handover:
                     return 0  # a bus without replay: nobody could continue from here
                 stop_consumer.cancel()
                 now, window = trio.current_time(), self._registry.resume_window
-                chunk: list[tuple[Session, Handoff]] = []
                 size = 0
                 for session in list(self._registry):  # the writes below await
                     if session.ended or session.early is not None or session.loading:
@@ -79,13 +84,11 @@ class Handover:
                     state = encode_session(session, position)
                     chunk.append((session, Handoff(session.id, state, left)))
                     size += len(state)
-                    if len(chunk) >= CHUNK_SESSIONS or size >= CHUNK_BYTES:
-                        await self._handoffs.put_many([handoff for _, handoff in chunk])
-                        stored += (session for session, _ in chunk)
-                        chunk, size = [], 0
+                    if size >= CHUNK_BYTES:
+                        await write_chunk()
+                        size = 0
                 if chunk:
-                    await self._handoffs.put_many([handoff for _, handoff in chunk])
-                    stored += (session for session, _ in chunk)
+                    await write_chunk()
         finally:
             # Sessions already stored can resume elsewhere, even if a later write failed.
             for session in stored:

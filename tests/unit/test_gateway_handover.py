@@ -139,6 +139,13 @@ def _ready_world(handoffs: Handoffs, count: int) -> tuple[Handover, list[Session
     return handover, sessions
 
 
+def _two_sessions_a_chunk(monkeypatch: pytest.MonkeyPatch, sessions: list[Session]) -> None:
+    # The sessions encode to the same size: a chunk is written once it holds two.
+    size = len(encode_session(sessions[0], {"s": "1-0"}))
+    assert all(len(encode_session(s, {"s": "1-0"})) == size for s in sessions)
+    monkeypatch.setattr(handover_module, "CHUNK_BYTES", size + 1)
+
+
 def _told_to_reconnect(session: Session) -> bool:
     return any(p["op"] == 7 for p in transport_of(session).payloads)
 
@@ -146,9 +153,9 @@ def _told_to_reconnect(session: Session) -> bool:
 async def test_a_hand_over_writes_as_it_goes_in_bounded_chunks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(handover_module, "CHUNK_SESSIONS", 2)
     handoffs = FailingHandoffs()
     handover, sessions = _ready_world(handoffs, 5)
+    _two_sessions_a_chunk(monkeypatch, sessions)
     assert await handover.hand_over(trio.CancelScope()) == 5
     assert handoffs.writes == [2, 2, 1]
     assert set(handoffs.stored) == {s.id for s in sessions}
@@ -158,9 +165,9 @@ async def test_a_hand_over_writes_as_it_goes_in_bounded_chunks(
 async def test_sessions_stored_before_a_failed_write_are_still_told_to_reconnect(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(handover_module, "CHUNK_SESSIONS", 2)
     handoffs = FailingHandoffs(fail_at=2)
     handover, sessions = _ready_world(handoffs, 5)
+    _two_sessions_a_chunk(monkeypatch, sessions)
     with pytest.raises(ConnectionError):
         await handover.hand_over(trio.CancelScope())
     assert set(handoffs.stored) == {"s0", "s1"}

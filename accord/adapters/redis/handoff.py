@@ -8,8 +8,8 @@ from typing import Final
 from accord.adapters.redis.client import RedisLink
 from accord.core.ports.handoff import Handoff
 
-# Sessions written per pipeline: one round trip each, and a bounded request
-# (a session's state is a few KiB, its replay buffer included).
+# Sessions written per pipeline: one round trip each. The hand-over bounds the
+# bytes it passes at once (a session's state runs from a few KiB to about 2 MB).
 WRITE_BATCH: Final = 500
 
 
