@@ -46,12 +46,55 @@ def request_id() -> str:
     return rid
 
 
+# Bounds on what an error body echoes of the request. Field names and messages
+# can be made of the client's own keys and values (an unknown key is named in
+# its UNKNOWN_FIELD error), so without them a crafted body would choose the
+# size of the answer, or nest ``errors`` past the 255 levels orjson encodes.
+# Errors past MAX_REPORTED_ERRORS are left out (the first ones are enough to
+# correct a request); a longer name or message is cut, ending in "…"; a field
+# path of more than MAX_FIELD_DEPTH dotted parts keeps its tail, dots and all,
+# in its last part. 32 levels is deeper than any body read_body accepts
+# (MAX_BODY_DEPTH), so every error about an accepted body is placed exactly.
+MAX_REPORTED_ERRORS = 50
+MAX_FIELD_DEPTH = 32
+MAX_FIELD_CHARS = 256
+MAX_MESSAGE_CHARS = 512
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and made encodable (no lone surrogates)."""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def reported_errors(errors: tuple[FieldError, ...]) -> tuple[FieldError, ...]:
+    """The errors a response names: at most MAX_REPORTED_ERRORS, each clipped."""
+    return tuple(
+        FieldError(
+            _clip(error.field, MAX_FIELD_CHARS),
+            _clip(error.code, MAX_FIELD_CHARS),
+            _clip(error.message, MAX_MESSAGE_CHARS),
+        )
+        for error in errors[:MAX_REPORTED_ERRORS]
+    )
+
+
 def _nested_errors(errors: tuple[FieldError, ...]) -> dict[str, Any]:
-    """Discord's shape: ``{"field": {"sub": {"_errors": [{"code", "message"}]}}}``."""
+    """Discord's shape: ``{"field": {"sub": {"_errors": [{"code", "message"}]}}}``.
+
+    At most MAX_FIELD_DEPTH levels deep, whatever the field names.
+    """
     tree: dict[str, Any] = {}
     for error in errors:
         node = tree
-        for part in error.field.split("."):
+        for part in error.field.split(".", MAX_FIELD_DEPTH - 1):
+            if part == "_errors":
+                # A client key of that name would collide with the list of
+                # errors; the error is reported at the key's parent instead.
+                break
             node = node.setdefault(part, {})
         node.setdefault("_errors", []).append({"code": error.code, "message": error.message})
     return tree
@@ -64,13 +107,16 @@ def error_body(
     message: str,
     errors: tuple[FieldError, ...] = (),
 ) -> Response:
+    """An error response in Discord's shape, its size bounded whatever ``errors`` holds."""
+    reported = reported_errors(errors)
+    message = _clip(message, MAX_MESSAGE_CHARS)
     body: dict[str, Any] = {"code": discord_code, "message": message}
-    if errors:
-        body["errors"] = _nested_errors(errors)
+    if reported:
+        body["errors"] = _nested_errors(reported)
     body["error"] = {
         "code": code,
         "message": message,
-        "details": [{"field": e.field, "code": e.code, "message": e.message} for e in errors],
+        "details": [{"field": e.field, "code": e.code, "message": e.message} for e in reported],
         "request_id": request_id(),
     }
     return json_response(body, status=status)
