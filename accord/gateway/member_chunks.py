@@ -8,7 +8,8 @@ Asking for every member needs the GUILD_MEMBERS intent and presences need
 GUILD_PRESENCES, as on Discord. A request the session may not make (not a
 member of that guild, or lacking the intent) is answered with one empty
 chunk rather than silence, so a client waiting on its nonce is not left
-hanging; malformed requests close the connection with 4002.
+hanging; malformed requests (a NUL in the query among them) close the
+connection with 4002.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ def parse_members_request(d: object) -> MembersRequest:
         raise _bad("REQUEST_GUILD_MEMBERS needs exactly one of 'query' and 'user_ids'")
     if query is not None and (not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH):
         raise _bad(f"query must be a string of at most {MAX_QUERY_LENGTH} characters")
+    if query is not None and "\x00" in query:
+        # No name holds one, and PostgreSQL text cannot: the search would fail.
+        raise _bad("query must not contain NUL characters")
     ids: tuple[Snowflake, ...] | None = None
     if user_ids is not None:
         if isinstance(user_ids, str | int) and not isinstance(user_ids, bool):

@@ -75,6 +75,7 @@ def test_limits_are_inclusive() -> None:
         {"guild_id": -1, "query": ""},
         request(query=5),
         request(query="q" * (MAX_QUERY_LENGTH + 1)),
+        request(query="a\x00"),  # no name holds one, and PostgreSQL text cannot
         request(user_ids={"id": "5"}),
         request(user_ids=True),
         request(user_ids=["5", "x"]),
