@@ -178,6 +178,9 @@ class Message:
     mention_ids: tuple[Snowflake, ...] = ()
     mention_role_ids: tuple[Snowflake, ...] = ()
     reference: MessageReference | None = None
+    # The message ``reference`` points at has been deleted since (Discord then
+    # answers ``referenced_message: null``).
+    reference_deleted: bool = False
     pinned: bool = False
     flags: int = 0
     nonce: str | None = None

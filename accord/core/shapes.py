@@ -262,7 +262,10 @@ def message_shape(message: Message, mentions: Sequence[User] = ()) -> JSON:
                     "message_id": str(reference.message_id),
                     "channel_id": str(reference.channel_id),
                     **({"guild_id": str(reference.guild_id)} if reference.guild_id else {}),
-                }
+                },
+                # Discord's null: the message replied to was deleted. Accord does not
+                # resolve a live one, which Discord's absent key allows ("not fetched").
+                **({"referenced_message": None} if message.reference_deleted else {}),
             }
         ),
     }

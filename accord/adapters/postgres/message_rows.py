@@ -22,10 +22,13 @@ from accord.core.snowflake import Snowflake
 # Select list for a Message from ``messages`` as ``m`` joined to its author as
 # ``u``. ``$1`` must be the viewer's id: it decides each reaction's ``me``.
 # Reactions are aggregated per emoji, in the order each emoji was first used.
+# A reply reads whether its parent is deleted by the parent's primary key.
 MESSAGE_COLUMNS = (
     "m.id, m.channel_id, m.guild_id, m.type, m.content, m.tts, m.mention_everyone, "
     "m.mention_ids, m.mention_role_ids, m.reference_message_id, m.reference_channel_id, "
     "m.reference_guild_id, m.pinned_at, m.flags, m.nonce, m.edited_at, "
+    "(m.reference_message_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM messages rm"
+    " WHERE rm.id = m.reference_message_id AND rm.deleted_at IS NULL)) AS reference_deleted, "
     f"{USER_COLUMNS}, "
     "ARRAY(SELECT ROW(a.id, a.filename, a.size, a.url, a.content_type, a.proxy_url,"
     " a.width, a.height) FROM attachments a WHERE a.message_id = m.id ORDER BY a.id)"
@@ -60,6 +63,7 @@ def message_from_row(row: asyncpg.Record) -> Message:
         mention_ids=tuple(Snowflake(i) for i in row["mention_ids"]),
         mention_role_ids=tuple(Snowflake(i) for i in row["mention_role_ids"]),
         reference=reference,
+        reference_deleted=row["reference_deleted"],
         pinned=row["pinned_at"] is not None,
         flags=row["flags"],
         nonce=row["nonce"],

@@ -1,4 +1,4 @@
-"""PostgreSQL messages: send (with nonce dedup), history pages, edits, soft deletes, pins."""
+"""PostgreSQL messages: send (with nonce dedup), history pages, edits, erasing deletes, pins."""
 
 from __future__ import annotations
 
@@ -18,6 +18,17 @@ from accord.core.ports.storage import ChannelContext, SentMessage
 from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
 
 _LIVE = "m.deleted_at IS NULL"
+
+# What a delete leaves of a message: the tombstone that paging, the channel's
+# last_message_id and replies to it rely on (id, channel, guild, author, when).
+# Everything the author wrote goes; migration 0004's messages_deleted_are_erased
+# refuses a deleted row that kept any of it. search_vector follows content.
+_ERASED = (
+    "deleted_at = now(), type = 0, content = '', tts = false, mention_everyone = false,"
+    " mention_ids = '{}', mention_role_ids = '{}', reference_message_id = NULL,"
+    " reference_channel_id = NULL, reference_guild_id = NULL, pinned_at = NULL, flags = 0,"
+    " nonce = NULL, edited_at = NULL"
+)
 
 
 class PgMessageRepository(PgRepository):
@@ -155,35 +166,25 @@ class PgMessageRepository(PgRepository):
         return None if row is None else message_from_row(row)
 
     async def delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
-        """Soft-delete a live message; False if there is none to delete."""
+        """Erase a live message to its tombstone; False if there is none to delete."""
         return await self._bridge.run(self._delete_message, channel_id, message_id)
 
     async def _delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
-        async with self._pool.acquire() as connection:
-            status = await connection.execute(
-                "UPDATE messages SET deleted_at = now()"
-                " WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL",
-                channel_id,
-                message_id,
-            )
-        return status == "UPDATE 1"
+        deleted = await self._erase("channel_id = $1 AND id = $2", channel_id, message_id)
+        return len(deleted) == 1
 
     async def bulk_delete_messages(
         self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
     ) -> list[Snowflake]:
-        """Soft-delete the live ones among ``message_ids``; returns them in the given order."""
+        """Erase the live ones among ``message_ids``; returns them in the given order."""
         return await self._bridge.run(self._bulk_delete_messages, channel_id, message_ids)
 
     async def _bulk_delete_messages(
         self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
     ) -> list[Snowflake]:
-        async with self._pool.acquire() as connection:
-            rows = await connection.fetch(
-                "UPDATE messages SET deleted_at = now() WHERE channel_id = $1"
-                " AND id = ANY($2::bigint[]) AND deleted_at IS NULL RETURNING id",
-                channel_id,
-                list(message_ids),
-            )
+        rows = await self._erase(
+            "channel_id = $1 AND id = ANY($2::bigint[])", channel_id, list(message_ids)
+        )
         deleted = {r["id"] for r in rows}
         return list(dict.fromkeys(i for i in message_ids if i in deleted))
 
@@ -195,19 +196,38 @@ class PgMessageRepository(PgRepository):
     async def _delete_author_messages(
         self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
     ) -> dict[Snowflake, list[Snowflake]]:
-        async with self._pool.acquire() as connection:
-            # messages_author (author_id, id) finds them without reading channels.
-            rows = await connection.fetch(
-                "UPDATE messages SET deleted_at = now() WHERE author_id = $1 AND id > $2"
-                " AND guild_id = $3 AND deleted_at IS NULL RETURNING channel_id, id",
-                author_id,
-                since,
-                guild_id,
-            )
+        # messages_author (author_id, id) finds them without reading channels.
+        rows = await self._erase(
+            "author_id = $1 AND id > $2 AND guild_id = $3", author_id, since, guild_id
+        )
         deleted: dict[Snowflake, list[Snowflake]] = {}
         for row in sorted(rows, key=lambda r: r["id"]):
             deleted.setdefault(Snowflake(row["channel_id"]), []).append(Snowflake(row["id"]))
         return deleted
+
+    async def _erase(self, where: str, *args: object) -> list[asyncpg.Record]:
+        """Delete the live messages matching ``where``: each becomes a tombstone.
+
+        Returns the ``id`` and ``channel_id`` of each. Two statements, not one:
+        the second reads reactions with a snapshot taken after the first holds
+        the messages' row locks, so a reaction committed while the first waited
+        is erased too (add_reaction locks its message FOR SHARE, so none can
+        arrive after).
+        """
+        async with self._pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                f"UPDATE messages SET {_ERASED} WHERE {where} AND deleted_at IS NULL"
+                " RETURNING id, channel_id",
+                *args,
+            )
+            if rows:
+                await connection.execute(
+                    "WITH reactions_gone AS ("
+                    " DELETE FROM reactions WHERE message_id = ANY($1::bigint[]))"
+                    " DELETE FROM attachments WHERE message_id = ANY($1::bigint[])",
+                    [r["id"] for r in rows],
+                )
+        return list(rows)
 
     async def set_pinned(
         self, channel_id: Snowflake, message_id: Snowflake, pinned: bool

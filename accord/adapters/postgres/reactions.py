@@ -21,6 +21,13 @@ def emoji_key(emoji: Emoji) -> str:
 _TARGET = (
     "target AS (SELECT id FROM messages WHERE channel_id = $1 AND id = $2 AND deleted_at IS NULL)"
 )
+# The same, held FOR SHARE until the reaction is stored: a delete of the message
+# (which erases its reactions) waits for it, or it waits for the delete and then
+# finds no live message. Without the lock a reaction could outlive the erasure.
+_LOCKED_TARGET = (
+    "target AS (SELECT id FROM messages WHERE channel_id = $1 AND id = $2"
+    " AND deleted_at IS NULL FOR SHARE)"
+)
 
 
 class PgReactionRepository(PgRepository):
@@ -35,7 +42,7 @@ class PgReactionRepository(PgRepository):
     ) -> bool | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
-                f"WITH {_TARGET}, added AS ("
+                f"WITH {_LOCKED_TARGET}, added AS ("
                 " INSERT INTO reactions (message_id, user_id, emoji_name, emoji_id)"
                 " SELECT id, $3, $4, $5 FROM target ON CONFLICT DO NOTHING RETURNING 1)"
                 " SELECT EXISTS (SELECT 1 FROM target) AS found,"
