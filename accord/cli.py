@@ -26,6 +26,7 @@ SERVE_OPTIONS = (
     "worker_id",
     "pool_size",
     "rate_limit_scale",
+    "trusted_proxies",
     "heartbeat_interval_ms",
     "resume_window_s",
     "migrate",

@@ -7,6 +7,7 @@ default. Every setting is listed in the README with its flag and variable.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,16 @@ def _worker_id(text: str) -> int:
 
 def _optional(text: str) -> str | None:
     return text or None
+
+
+Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def _networks(text: str) -> Networks:
+    """Comma-separated addresses and CIDR blocks, e.g. ``10.0.0.0/8, ::1``."""
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()
+    )
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -150,6 +161,15 @@ OPTIONS: tuple[Option, ...] = (
         "multiply every rate limit (e.g. 100 for load tests)",
     ),
     Option(
+        "trusted_proxies",
+        "--trusted-proxies",
+        "ACCORD_TRUSTED_PROXIES",
+        (),
+        _networks,
+        "addresses or CIDR blocks (comma-separated) of reverse proxies whose "
+        "X-Forwarded-For names the client; unset: none, the connection's peer is the client",
+    ),
+    Option(
         "jwt_secret",
         None,
         "ACCORD_JWT_SECRET",
@@ -201,6 +221,7 @@ class Settings:
     pool_size: int = 10
     jwt_secret: str | None = None
     rate_limit_scale: float = 1.0
+    trusted_proxies: Networks = ()
     log_format: str = "text"
     access_log: bool = False
     migrate: bool = True

@@ -1,5 +1,8 @@
 """Rate limits as Discord applies them: per-route buckets plus a global per-caller limit.
 
+A caller is the signed-in user (or bot) when the request carries a valid
+token, and the client's address otherwise.
+
 Every limited response carries ``X-RateLimit-*`` headers; a refusal is a 429
 with ``{message, retry_after, global}`` so client libraries wait and retry.
 """
@@ -7,7 +10,6 @@ with ``{message, retry_after, global}`` so client libraries wait and retry.
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +19,9 @@ from typing import ParamSpec
 from quart import Quart, Response, g, request
 
 from accord.core.ports.ratelimit import RateDecision, RateLimit
+from accord.http.client_address import client_address, client_key
 from accord.http.context import services
+from accord.http.principal import optional_principal
 from accord.http.responses import json_response
 
 P = ParamSpec("P")
@@ -29,16 +33,36 @@ MESSAGE_CREATE = RateLimit("message-create", limit=5, window=5.0)
 GUILD_CREATE = RateLimit("guild-create", limit=10, window=3600.0)
 
 
-def caller_key() -> str:
-    """Who is asking, without a database lookup: their credential's digest, else their address."""
+# Routes for callers who are not signed in yet (register, log in, refresh)
+# are limited per client address even when a valid token comes along: the
+# token says nothing about who is registering or guessing, and keying by it
+# would give every account registered five more attempts a minute.
+ADDRESS_KEYED = frozenset({AUTH})
+
+
+def address_key() -> str:
+    """The client's address as a rate-limit key (see accord.http.client_address)."""
+    key: str | None = g.get("address_key")
+    if key is None:
+        peer = request.remote_addr
+        proxies = services().settings.trusted_proxies
+        if proxies:
+            peer = client_address(peer, request.headers.getlist("X-Forwarded-For"), proxies)
+        key = g.address_key = client_key(peer or "")
+    return key
+
+
+async def caller_key() -> str:
+    """Who is asking: the signed-in user or bot, else the client's address.
+
+    A missing or invalid Authorization header counts the same, so sending a
+    new invalid one with each request buys nothing. The principal is the one
+    the route uses (resolved once per request, from the auth service's cache).
+    """
     key: str | None = g.get("caller_key")  # the global and the route limit both ask
     if key is None:
-        authorization = request.headers.get("Authorization")
-        if authorization:
-            key = "t:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
-        else:
-            key = f"ip:{request.remote_addr}"
-        g.caller_key = key
+        principal = await optional_principal()
+        key = g.caller_key = f"u:{principal.user.id}" if principal else address_key()
     return key
 
 
@@ -73,7 +97,7 @@ def too_many(rule: RateLimit, decision: RateDecision, *, is_global: bool) -> Res
 
 async def check_global() -> Response | None:
     """The global limit for every API request; a 429 response, or None to proceed."""
-    decision = await services().rate_limiter.hit(_scaled(GLOBAL), caller_key())
+    decision = await services().rate_limiter.hit(_scaled(GLOBAL), await caller_key())
     if decision.allowed:
         return None
     return too_many(GLOBAL, decision, is_global=True)
@@ -99,7 +123,8 @@ def rate_limited(
         @wraps(handler)
         async def limited(*args: P.args, **kwargs: P.kwargs) -> Response:
             effective = _scaled(rule)
-            key = f"{caller_key()}|{scope()}"
+            who = address_key() if rule in ADDRESS_KEYED else await caller_key()
+            key = f"{who}|{scope()}"
             decision = await services().rate_limiter.hit(effective, key)
             if not decision.allowed:
                 return too_many(effective, decision, is_global=False)
