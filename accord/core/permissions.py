@@ -9,6 +9,9 @@ The order is Discord's documented one:
    member aggregated (deny first, then allow), then the member's own overwrite;
 5. implicit rules: without VIEW_CHANNEL nothing else in that channel counts,
    and without SEND_MESSAGES neither do the permissions that only qualify a send.
+
+An overwrite never confers ADMINISTRATOR: only roles do (step 3), so an
+ADMINISTRATOR bit inside an overwrite is ignored.
 """
 
 from __future__ import annotations
@@ -153,6 +156,10 @@ def base_permissions(
     return permissions
 
 
+# Bits an overwrite may carry: every one but ADMINISTRATOR, which is guild-wide only.
+OVERWRITABLE = ALL & ~Permission.ADMINISTRATOR
+
+
 def channel_permissions(
     base: Permission,
     *,
@@ -181,6 +188,8 @@ def channel_permissions(
     member = by_target.get((OverwriteType.MEMBER, member_id))
     if member is not None:
         permissions = (permissions & ~member.deny) | member.allow
+    # `base` lacks ADMINISTRATOR here, so any such bit came from an overwrite.
+    permissions &= OVERWRITABLE
     if not permissions & Permission.VIEW_CHANNEL:
         return NONE
     if not permissions & Permission.SEND_MESSAGES:

@@ -8,7 +8,10 @@ recipient's frame only splices in its own sequence number.
 
 A session receives an event only if its user may see it (a member of the
 guild with the required permission in the channel, or a targeted user) and
-its intents ask for it. Without MESSAGE_CONTENT, guild messages arrive with
+its intents ask for it. When an event changes who may see a channel, those
+who lost sight of it are sent CHANNEL_DELETE and those who gained it
+CHANNEL_CREATE (channel_sight.py); a deleted channel is announced to those
+who could see it before. Without MESSAGE_CONTENT, guild messages arrive with
 content, embeds, attachments and components blanked, except the user's own
 and those that mention the user.
 """
@@ -19,6 +22,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import trio
@@ -27,6 +31,7 @@ from accord.core.events import Event
 from accord.core.ports.bus import BusPosition, EventBus
 from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
+from accord.gateway.channel_sight import sight_changes, sight_events
 from accord.gateway.frames import PreparedDispatch, prepare_dispatch
 from accord.gateway.guild_view import GuildView, load_view
 from accord.gateway.outbox import coalesced_writes
@@ -85,6 +90,32 @@ def _content_readers(data: Mapping[str, Any]) -> frozenset[Snowflake]:
     return frozenset(readers)
 
 
+@dataclass(frozen=True, slots=True)
+class Reloaded:
+    """What reading a guild's view again before an event found."""
+
+    before: GuildView | None  # the view the event's changes were not yet in
+    sight: list[Event] = field(default_factory=list)  # CHANNEL_CREATE/DELETE for some users
+
+    def judged_by(self, event: Event, current: GuildView | None) -> GuildView | None:
+        # A deleted channel is in the old view only: it goes to those who saw it there.
+        if event.type == "CHANNEL_DELETE" and self.before is not None:
+            return self.before
+        return current
+
+    def told_create(self, event: Event) -> frozenset[Snowflake]:
+        """Users sent CHANNEL_CREATE for the event's channel instead of the event itself."""
+        if event.channel_id is None:
+            return frozenset()
+        ids = str(event.channel_id)
+        return frozenset(
+            u
+            for e in self.sight
+            if e.type == "CHANNEL_CREATE" and e.data.get("id") == ids and e.user_ids
+            for u in e.user_ids
+        )
+
+
 class Delivery:
     """One event on its way to many sessions; serializes lazily, at most once per form."""
 
@@ -98,11 +129,14 @@ class Delivery:
         "required",
         "scoped",
         "sent",
+        "skip",
         "subject",
         "view",
     )
 
-    def __init__(self, event: Event, view: GuildView | None) -> None:
+    def __init__(
+        self, event: Event, view: GuildView | None, skip: frozenset[Snowflake] = frozenset()
+    ) -> None:
         self.event = event
         gate = DISPATCH_GATES.get(event.type)
         if gate is None:
@@ -112,6 +146,7 @@ class Delivery:
         # Channel permissions apply to guild-wide audiences, not targeted ones.
         self.scoped = event.channel_id is not None and event.user_ids is None
         self.view = view
+        self.skip = skip
         self.required = int(event.required)
         self.sent = 0
         self.blankable = event.guild_id is not None and event.type in _CONTENT_EVENTS
@@ -131,6 +166,8 @@ class Delivery:
         view, channel_id = self.view, self.event.channel_id
         if view is None or channel_id is None:
             return False  # fail closed: no view, no way to tell who may read the channel
+        if self.skip and session.user.id in self.skip:
+            return False
         # bits_in has ADMINISTRATOR widened to every bit, so this is has_permission.
         required = self.required
         return view.bits_in(session.user.id, channel_id) & required == required
@@ -213,9 +250,10 @@ class FanOut:
             # who gets it); later events are.
             first, position = burst[start]
             end = start + 1
+            reloaded = None
             if self._reloads(first):
                 try:
-                    await self._reload(first)
+                    reloaded = await self._reload(first)
                 except Exception:
                     log.exception("could not deliver %s", first.type)
                     self.position = position
@@ -225,9 +263,10 @@ class FanOut:
                 end += 1
             # A lone event is written as it is delivered: holding it would only add work.
             with coalesced_writes() if end - start > 1 else nullcontext():
-                for event, position in burst[start:end]:
+                for index in range(start, end):
+                    event, position = burst[index]
                     try:
-                        self._deliver_counted(event)
+                        self._deliver_counted(event, reloaded if index == start else None)
                     except Exception:
                         # One bad event must not stop delivery of every later one.
                         log.exception("could not deliver %s", event.type)
@@ -246,31 +285,56 @@ class FanOut:
 
     async def deliver_to(self, event: Event, session: Session) -> None:
         """Deliver one earlier event to one session (catching up an adopted session)."""
-        if self._reloads(event):
-            await self._reload(event)
+        reloaded = await self._reload(event) if self._reloads(event) else None
         if event.user_ids is not None:
             if session.user.id in event.user_ids:
                 self._to(Delivery(event, None), session)
         elif event.guild_id is not None and event.guild_id in session.guild_ids:
-            self._to(Delivery(event, self._registry.views.get(event.guild_id)), session)
+            view = self._registry.views.get(event.guild_id)
+            if reloaded is None:
+                self._to(Delivery(event, view), session)
+                return
+            delivery = Delivery(event, reloaded.judged_by(event, view), reloaded.told_create(event))
+            self._to(delivery, session)
+            for sight in reloaded.sight:
+                if sight.user_ids and session.user.id in sight.user_ids:
+                    self._to(Delivery(sight, None), session)
 
     async def handle(self, event: Event) -> None:
         """One event, handled as `run` handles it (a burst of one)."""
         await self._handle_burst([(event, self.position)])
 
-    async def _reload(self, event: Event) -> None:
-        if event.guild_id is not None:
-            await self.refresh(event.guild_id, self._affected(event))
+    async def _reload(self, event: Event) -> Reloaded:
+        guild_id = event.guild_id
+        if guild_id is None:
+            return Reloaded(None)
+        before = self._registry.views.get(guild_id)
+        await self.refresh(guild_id, self._affected(event))
+        after = self._registry.views.get(guild_id)
+        if before is None or after is None or before is after:
+            return Reloaded(before)
+        users = {s.user.id for s in self._registry.by_guild.get(guild_id, ())}
+        return Reloaded(before, sight_events(guild_id, sight_changes(before, after, users)))
 
-    def _deliver_counted(self, event: Event) -> None:
-        sent = self.deliver(event)
+    def _deliver_counted(self, event: Event, reloaded: Reloaded | None = None) -> None:
+        sent = self.deliver(event, reloaded)
         self.lag = max(time.time() - event.at, 0.0)
         DISPATCHES.inc()
         DELIVERIES.inc(sent)
         DELIVERY_SECONDS.observe(self.lag)
 
-    def deliver(self, event: Event) -> int:
-        """Hand `event` to every session that may have it; returns how many got it."""
+    def deliver(self, event: Event, reloaded: Reloaded | None = None) -> int:
+        """Hand `event` to every session that may have it; returns how many got it.
+
+        `reloaded` is what reading the guild's view again for this event found.
+        """
+        sent = self._deliver_event(event, reloaded)
+        if reloaded is not None and event.guild_id is not None:
+            for sight in reloaded.sight:
+                sent += self._tell_sight(event.guild_id, sight)
+        return sent
+
+    def _deliver_event(self, event: Event, reloaded: Reloaded | None) -> int:
         registry = self._registry
         if event.user_ids is not None:
             delivery = Delivery(event, None)
@@ -282,9 +346,24 @@ class FanOut:
         sessions = registry.by_guild.get(event.guild_id)
         if not sessions:
             return 0
-        delivery = Delivery(event, registry.views.get(event.guild_id))
         guild_id = event.guild_id
+        view = registry.views.get(guild_id)
+        if reloaded is None:
+            delivery = Delivery(event, view)
+        else:
+            delivery = Delivery(event, reloaded.judged_by(event, view), reloaded.told_create(event))
         for session in list(sessions):
+            if session.loading and self._hold(session, guild_id, event):
+                continue
+            self._to(delivery, session)
+        return delivery.sent
+
+    def _tell_sight(self, guild_id: Snowflake, event: Event) -> int:
+        """A CHANNEL_CREATE/DELETE for some members, held like the guild's events while loading."""
+        delivery = Delivery(event, None)
+        for session in self._registry.sessions_of(event.user_ids or frozenset()):
+            if guild_id not in session.guild_ids:
+                continue
             if session.loading and self._hold(session, guild_id, event):
                 continue
             self._to(delivery, session)

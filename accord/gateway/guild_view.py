@@ -77,16 +77,40 @@ class GuildView:
             cached = self._cache[key] = int(self._compute(user_id, channel_id))
         return cached
 
+    def visible(self, user_id: Snowflake, channel_ids: Iterable[Snowflake]) -> set[Snowflake]:
+        """Of `channel_ids`, those the member may see (computed afresh, not cached)."""
+        role_ids = self.member_roles.get(user_id)
+        if role_ids is None:
+            return set()
+        base = self._base(user_id, role_ids)
+        return {
+            channel_id
+            for channel_id in channel_ids
+            if (channel := self.channels.get(channel_id)) is not None
+            and self._in(base, user_id, role_ids, channel) & Permission.VIEW_CHANNEL
+        }
+
     def _compute(self, user_id: Snowflake, channel_id: Snowflake) -> Permission:
         role_ids = self.member_roles.get(user_id)
         channel = self.channels.get(channel_id)
         if role_ids is None or channel is None:
             return NONE
-        base = base_permissions(
+        return self._in(self._base(user_id, role_ids), user_id, role_ids, channel)
+
+    def _base(self, user_id: Snowflake, role_ids: tuple[Snowflake, ...]) -> Permission:
+        return base_permissions(
             is_owner=user_id == self.owner_id,
             everyone=self.everyone,
             roles=(self.role_permissions.get(r, NONE) for r in role_ids),
         )
+
+    def _in(
+        self,
+        base: Permission,
+        user_id: Snowflake,
+        role_ids: tuple[Snowflake, ...],
+        channel: Channel,
+    ) -> Permission:
         return channel_permissions(
             base,
             guild_id=self.guild_id,

@@ -194,7 +194,7 @@ async def session_guild_create(
     large_threshold: int,
 ) -> JSON:
     """GUILD_CREATE for one session: members up to its threshold, always including itself."""
-    payload = guild_create_payload(snapshot)
+    payload = guild_create_payload(snapshot, own)
     members = list(snapshot.members)
     if all(m.user.id != own.user.id for m in members):
         members.append(own)

@@ -14,7 +14,7 @@ import trio
 import trio.testing
 
 from accord.adapters.memory.bus import InProcessEventBus
-from accord.core.entities import User
+from accord.core.entities import Channel, User
 from accord.core.events import Event
 from accord.core.permissions import Overwrite, OverwriteType, Permission
 from accord.core.snowflake import Snowflake
@@ -311,9 +311,12 @@ async def test_a_channel_overwrite_change_applies_before_later_messages(world: W
         overwrites=(Overwrite(GUILD, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL),),
     )
     world.storage.guilds.snapshots[GUILD] = snapshot(channels=(hidden, CHANNELS[1]))
-    await world.fanout.handle(Event("CHANNEL_UPDATE", {"id": str(GENERAL)}, guild_id=GUILD))
+    await world.fanout.handle(
+        Event("CHANNEL_UPDATE", {"id": str(GENERAL)}, guild_id=GUILD, channel_id=GENERAL)
+    )
     await world.fanout.handle(message(1))
-    assert received(plain) == [f"CHANNEL_UPDATE:{GENERAL}"]
+    # The update itself is for those who still see the channel; the member lost it.
+    assert received(plain) == [f"CHANNEL_DELETE:{GENERAL}"]
 
 
 async def test_a_role_grant_opens_the_secret_channel(world: World) -> None:
@@ -329,7 +332,11 @@ async def test_a_role_grant_opens_the_secret_channel(world: World) -> None:
         )
     )
     await world.fanout.handle(message(2, channel_id=SECRET))
-    assert received(plain) == ["GUILD_MEMBER_UPDATE:", "MESSAGE_CREATE:1002"]
+    assert received(plain) == [
+        "GUILD_MEMBER_UPDATE:",
+        f"CHANNEL_CREATE:{SECRET}",
+        "MESSAGE_CREATE:1002",
+    ]
 
 
 async def test_a_joining_user_is_subscribed_and_a_removed_one_unsubscribed(world: World) -> None:
@@ -433,4 +440,75 @@ async def test_events_already_waiting_are_delivered_in_order_with_reloads_betwee
                 await bus.publish(event)
             await trio.testing.wait_all_tasks_blocked()
             nursery.cancel_scope.cancel()
-    assert received(plain) == ["GUILD_MEMBER_UPDATE:", "MESSAGE_CREATE:1002"]
+    assert received(plain) == [
+        "GUILD_MEMBER_UPDATE:",
+        f"CHANNEL_CREATE:{SECRET}",
+        "MESSAGE_CREATE:1002",
+    ]
+
+
+def _hidden_from_everyone(channel_id: Snowflake) -> tuple[Channel, ...]:
+    hide = Overwrite(GUILD, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL)
+    return tuple(replace(c, overwrites=(hide,)) if c.id == channel_id else c for c in CHANNELS)
+
+
+async def test_an_overwrite_that_hides_a_channel_tells_only_who_lost_it(world: World) -> None:
+    plain, moderator, owner = (world.connect(u) for u in (MEMBER, MODERATOR, OWNER))
+    world.storage.guilds.snapshots[GUILD] = snapshot(channels=_hidden_from_everyone(GENERAL))
+    update = {"id": str(GENERAL), "name": "general", "topic": "now private"}
+    await world.fanout.handle(Event("CHANNEL_UPDATE", update, guild_id=GUILD, channel_id=GENERAL))
+    assert received(plain) == [f"CHANNEL_DELETE:{GENERAL}"]
+    assert "now private" not in str(transport_of(plain).dispatches)
+    assert received(moderator) == [f"CHANNEL_DELETE:{GENERAL}"]
+    assert received(owner) == [f"CHANNEL_UPDATE:{GENERAL}"]
+
+
+async def test_an_overwrite_that_shows_a_channel_sends_it_as_created(world: World) -> None:
+    plain, moderator = world.connect(MEMBER), world.connect(MODERATOR)
+    opened = tuple(replace(c, overwrites=()) if c.id == SECRET else c for c in CHANNELS)
+    world.storage.guilds.snapshots[GUILD] = snapshot(channels=opened)
+    await world.fanout.handle(
+        Event("CHANNEL_UPDATE", {"id": str(SECRET)}, guild_id=GUILD, channel_id=SECRET)
+    )
+    assert received(plain) == [f"CHANNEL_CREATE:{SECRET}"]
+    assert received(moderator) == [f"CHANNEL_UPDATE:{SECRET}"]
+
+
+async def test_a_deleted_channel_is_announced_to_those_who_could_see_it(world: World) -> None:
+    plain, moderator = world.connect(MEMBER), world.connect(MODERATOR)
+    world.storage.guilds.snapshots[GUILD] = snapshot(channels=(CHANNELS[0],))
+    gone = {"id": str(SECRET), "name": "secret"}
+    await world.fanout.handle(Event("CHANNEL_DELETE", gone, guild_id=GUILD, channel_id=SECRET))
+    assert received(plain) == []
+    assert received(moderator) == [f"CHANNEL_DELETE:{SECRET}"]
+
+
+async def test_a_role_losing_view_hides_channels_from_its_holders(world: World) -> None:
+    plain, moderator = world.connect(MEMBER), world.connect(MODERATOR)
+    world.storage.guilds.snapshots[GUILD] = replace(
+        snapshot(),
+        roles=tuple(
+            replace(r, permissions=r.permissions & ~Permission.VIEW_CHANNEL) if r.id == GUILD else r
+            for r in snapshot().roles
+        ),
+    )
+    role = {"guild_id": str(GUILD), "role": {"id": str(GUILD)}}
+    await world.fanout.handle(Event("GUILD_ROLE_UPDATE", role, guild_id=GUILD))
+    assert sorted(received(plain)) == [
+        f"CHANNEL_DELETE:{GENERAL}",
+        "GUILD_ROLE_UPDATE:",
+    ]
+    # The moderator role's overwrite still shows the secret channel.
+    assert sorted(received(moderator)) == [f"CHANNEL_DELETE:{GENERAL}", "GUILD_ROLE_UPDATE:"]
+
+
+async def test_a_sight_change_waits_for_a_loading_guild_create(world: World) -> None:
+    loading = world.connect(MEMBER, loading=True)
+    world.storage.guilds.snapshots[GUILD] = snapshot(channels=_hidden_from_everyone(GENERAL))
+    await world.fanout.handle(
+        Event("CHANNEL_UPDATE", {"id": str(GENERAL)}, guild_id=GUILD, channel_id=GENERAL)
+    )
+    assert received(loading) == []
+    loading.dispatch(prepare_dispatch("GUILD_CREATE", {"id": str(GUILD)}))
+    world.fanout.release(loading, GUILD)
+    assert received(loading) == [f"GUILD_CREATE:{GUILD}", f"CHANNEL_DELETE:{GENERAL}"]

@@ -450,3 +450,17 @@ def test_overwrite_defaults_to_no_change():
         )
         == BASIC
     )
+
+
+@pytest.mark.parametrize("target", [(ROLE, 1), (ROLE, 7), (MEMBER, 42)])
+def test_administrator_in_an_overwrite_confers_nothing(target):
+    kind, target_id = target
+    granted = channel_permissions(
+        P.VIEW_CHANNEL | P.SEND_MESSAGES,
+        guild_id=1,
+        member_id=42,
+        member_role_ids=[7],
+        overwrites=[Overwrite(target_id, kind, allow=P.ADMINISTRATOR)],
+    )
+    assert granted == P.VIEW_CHANNEL | P.SEND_MESSAGES
+    assert not has_permission(granted, P.MANAGE_MESSAGES)

@@ -165,7 +165,7 @@ async def _announce(
         await bus.publish(
             Event(
                 "GUILD_CREATE",
-                guild_create_payload(snapshot),
+                guild_create_payload(snapshot, member),
                 guild_id=guild_id,
                 user_ids=frozenset({bot_id}),
                 affects=frozenset({bot_id}),

@@ -1,17 +1,26 @@
-"""Reordering a guild's channels: positions, parents, and permission sync with the parent."""
+"""Reordering a guild's channels: positions, parents, and permission sync with the parent.
+
+Besides MANAGE_CHANNELS in the guild, the caller must see and manage
+(MANAGE_CHANNELS) every channel it moves and every category it moves one
+into; a channel or category it cannot see is refused as if it did not exist.
+A sync rewrites the channel's overwrites, so it needs MANAGE_ROLES in the
+channel and obeys the overwrite-grant rule (overwrite_grants.py). Every check
+passes before anything is written.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from accord.core.entities import Channel, ChannelType
-from accord.core.errors import ValidationError
+from accord.core.entities import Channel, ChannelType, PermissionContext
+from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.events import Event
-from accord.core.permissions import Permission
+from accord.core.permissions import NONE, Permission, has_permission
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import ChannelPosition, Storage
-from accord.core.services.access import guild_access
+from accord.core.services.access import guild_access, permissions_in
+from accord.core.services.overwrite_grants import require_grantable
 from accord.core.shapes import channel_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
 from accord.core.validation import validate_int
@@ -49,19 +58,28 @@ class ChannelPositionService:
                 "_body", "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {MOVES_MAX} in length."
             )
         before = {c.id: c for c in await self._storage.channels.list_guild_channels(guild_id)}
-        positions = [_position(i, m, before) for i, m in enumerate(moves)]
+        context = access.context
+        positions = [_position(i, m, before, context) for i, m in enumerate(moves)]
         if len({p.id for p in positions}) != len(positions):
             raise ValidationError.single("_body", "BASE_TYPE_INVALID", "A channel appears twice.")
-        moved = await self._storage.channels.set_channel_positions(guild_id, positions)
         locked = {p.id for p, m in zip(positions, moves, strict=True) if m.lock_permissions}
+        for position in positions:
+            if position.id in locked:
+                _require_sync(context, before[position.id], _new_parent(position, before))
+        moved = await self._storage.channels.set_channel_positions(guild_id, positions)
         for channel in moved:
             old = before[channel.id]
             if channel.id in locked and channel.parent_id is not None:
                 synced = await self._sync(channel, before[channel.parent_id])
                 if synced is not None:
-                    # Who can see the channel may have changed: the whole guild is told.
+                    # Who may see it can change: the gateway judges each member.
                     await self._bus.publish(
-                        Event("CHANNEL_UPDATE", channel_shape(synced), guild_id=guild_id)
+                        Event(
+                            "CHANNEL_UPDATE",
+                            channel_shape(synced),
+                            guild_id=guild_id,
+                            channel_id=synced.id,
+                        )
                     )
                     continue
             if (channel.position, channel.parent_id) != (old.position, old.parent_id):
@@ -88,11 +106,40 @@ class ChannelPositionService:
         return await self._storage.channels.get_channel(channel.id)
 
 
+def _new_parent(position: ChannelPosition, channels: Mapping[Snowflake, Channel]) -> Channel | None:
+    parent_id = position.parent_id if position.move_parent else channels[position.id].parent_id
+    return None if parent_id is None else channels.get(parent_id)
+
+
+def _require_sync(context: PermissionContext, channel: Channel, parent: Channel | None) -> None:
+    if parent is None:
+        return  # nothing to sync with
+    if not has_permission(permissions_in(channel, context), Permission.MANAGE_ROLES):
+        raise PermissionDenied()
+    require_grantable(context, channel, parent, channel.overwrites, parent.overwrites)
+
+
+def _managed(
+    channels: Mapping[Snowflake, Channel], channel_id: Snowflake, context: PermissionContext
+) -> Channel | None:
+    """The channel if the caller sees it (None otherwise); 403 if it may not manage it."""
+    channel = channels.get(channel_id)
+    permissions = NONE if channel is None else permissions_in(channel, context)
+    if channel is None or not permissions & Permission.VIEW_CHANNEL:
+        return None
+    if not has_permission(permissions, Permission.MANAGE_CHANNELS):
+        raise PermissionDenied()
+    return channel
+
+
 def _position(
-    index: int, move: ChannelMove, channels: Mapping[Snowflake, Channel]
+    index: int,
+    move: ChannelMove,
+    channels: Mapping[Snowflake, Channel],
+    context: PermissionContext,
 ) -> ChannelPosition:
     channel_id = parse_snowflake(move.id, f"{index}.id")
-    channel = channels.get(channel_id)
+    channel = _managed(channels, channel_id, context)
     if channel is None:
         raise ValidationError.single(
             f"{index}.id", "CHANNEL_UNKNOWN", "Not a channel of this guild."
@@ -105,7 +152,7 @@ def _position(
     if move.parent_id is None:
         return ChannelPosition(channel_id, position, None, move_parent=True)
     parent_id = parse_snowflake(move.parent_id, f"{index}.parent_id")
-    parent = channels.get(parent_id)
+    parent = _managed(channels, parent_id, context)
     if channel.type is ChannelType.GUILD_CATEGORY:
         raise ValidationError.single(
             f"{index}.parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."

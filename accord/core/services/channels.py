@@ -5,13 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from accord.core.entities import Channel, ChannelType, User
-from accord.core.errors import NotFound, Resource, ValidationError
+from accord.core.entities import Channel, ChannelType, PermissionContext, User
+from accord.core.errors import NotFound, PermissionDenied, Resource, ValidationError
 from accord.core.events import Event
-from accord.core.permissions import Overwrite, OverwriteType, Permission, parse_permissions
+from accord.core.permissions import (
+    OVERWRITABLE,
+    Overwrite,
+    OverwriteType,
+    Permission,
+    has_permission,
+    parse_permissions,
+)
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import Storage
-from accord.core.services.access import channel_access, guild_access, permissions_in
+from accord.core.services.access import (
+    ChannelAccess,
+    channel_access,
+    guild_access,
+    permissions_in,
+)
+from accord.core.services.overwrite_grants import require_creatable, require_grantable
 from accord.core.shapes import JSON, channel_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
 from accord.core.validation import validate_int, validate_name, validate_topic
@@ -62,13 +75,22 @@ def parse_overwrites(raw: object, field: str = "permission_overwrites") -> tuple
         if not isinstance(item, dict):
             raise ValidationError.single(where, "DICT_TYPE_CONVERT", "Must be an object.")
         target = parse_snowflake(item.get("id"), f"{where}.id")
-        parsed[target] = Overwrite(
-            id=target,
-            type=OverwriteType(validate_int(item.get("type"), f"{where}.type", 0, 1)),
-            allow=parse_permissions(item.get("allow", 0), f"{where}.allow"),
-            deny=parse_permissions(item.get("deny", 0), f"{where}.deny"),
+        parsed[target] = _overwrite(
+            target, item.get("type"), item.get("allow", 0), item.get("deny", 0), f"{where}."
         )
     return tuple(parsed.values())
+
+
+def _overwrite(
+    target: Snowflake, kind: object, allow: object, deny: object, where: str
+) -> Overwrite:
+    # ADMINISTRATOR is dropped: an overwrite cannot confer it, so it is not kept either.
+    return Overwrite(
+        id=target,
+        type=OverwriteType(validate_int(kind, f"{where}type", 0, 1)),
+        allow=parse_permissions(allow if allow is not None else 0, f"{where}allow") & OVERWRITABLE,
+        deny=parse_permissions(deny if deny is not None else 0, f"{where}deny") & OVERWRITABLE,
+    )
 
 
 def _channel_type(raw: object) -> ChannelType:
@@ -107,7 +129,7 @@ class ChannelService:
         overwrites = () if draft.overwrites is None else parse_overwrites(draft.overwrites)
         if overwrites:
             access.require(Permission.MANAGE_ROLES)
-        parent = await self._parent(guild_id, draft.parent_id, kind, existing)
+        parent = _parent(access.context, draft.parent_id, kind, existing)
         position = (
             validate_int(draft.position, "position", 0, 10_000)
             if draft.position is not None
@@ -120,9 +142,11 @@ class ChannelService:
             name=validate_name(draft.name),
             topic=validate_topic(draft.topic) if kind is ChannelType.GUILD_TEXT else None,
             position=position,
-            parent_id=parent,
+            parent_id=None if parent is None else parent.id,
             overwrites=overwrites,
         )
+        if overwrites:
+            require_creatable(access.context, channel, parent)
         created = await self._storage.channels.create_channel(channel)
         payload = channel_shape(created)
         await self._bus.publish(
@@ -158,20 +182,20 @@ class ChannelService:
             updated = replace(
                 updated, position=validate_int(changes.position, "position", 0, 10_000)
             )
+        parent: Channel | None = None
         if changes.clear_parent:
             updated = replace(updated, parent_id=None)
         elif changes.parent_id is not None:
             siblings = await self._storage.channels.list_guild_channels(channel.guild_id)
-            updated = replace(
-                updated,
-                parent_id=await self._parent(
-                    channel.guild_id, changes.parent_id, channel.type, siblings
-                ),
-            )
+            parent = _parent(_context(access), changes.parent_id, channel.type, siblings)
+            updated = replace(updated, parent_id=None if parent is None else parent.id)
         overwrites = None
         if changes.overwrites is not None:
             overwrites = parse_overwrites(changes.overwrites)
             access.require(Permission.MANAGE_ROLES)
+            if parent is None and updated.parent_id is not None:
+                parent = await self._storage.channels.get_channel(updated.parent_id)
+            require_grantable(_context(access), updated, parent, channel.overwrites, overwrites)
         saved = await self._storage.channels.update_channel(updated, overwrites=overwrites)
         if saved is None:
             raise NotFound(Resource.CHANNEL)
@@ -190,8 +214,10 @@ class ChannelService:
         payload = channel_shape(channel)
         if not await self._storage.channels.delete_channel(channel_id):
             raise NotFound(Resource.CHANNEL)
-        # Published to the whole guild: those who could see it must drop it.
-        await self._bus.publish(Event("CHANNEL_DELETE", payload, guild_id=channel.guild_id))
+        # To those who could see it: the gateway judges by its view from before the delete.
+        await self._bus.publish(
+            Event("CHANNEL_DELETE", payload, guild_id=channel.guild_id, channel_id=channel_id)
+        )
         return payload
 
     async def put_overwrite(
@@ -208,12 +234,9 @@ class ChannelService:
         if channel.guild_id is None:
             raise NotFound(Resource.CHANNEL)
         access.require(Permission.MANAGE_ROLES)
-        overwrite = Overwrite(
-            id=parse_snowflake(target_id, "overwrite_id"),
-            type=OverwriteType(validate_int(kind, "type", 0, 1)),
-            allow=parse_permissions(allow if allow is not None else 0, "allow"),
-            deny=parse_permissions(deny if deny is not None else 0, "deny"),
-        )
+        overwrite = _overwrite(parse_snowflake(target_id, "overwrite_id"), kind, allow, deny, "")
+        after = [o for o in channel.overwrites if o.id != overwrite.id] + [overwrite]
+        await self._require_grantable(access, after)
         await self._storage.channels.put_overwrite(channel_id, overwrite)
         await self._publish_update(channel_id, channel.guild_id)
 
@@ -226,34 +249,60 @@ class ChannelService:
             raise NotFound(Resource.CHANNEL)
         access.require(Permission.MANAGE_ROLES)
         target = parse_snowflake(target_id, "overwrite_id")
+        await self._require_grantable(access, [o for o in channel.overwrites if o.id != target])
         if not await self._storage.channels.delete_overwrite(channel_id, target):
             raise NotFound(Resource.OVERWRITE)
         await self._publish_update(channel_id, channel.guild_id)
 
+    async def _require_grantable(self, access: ChannelAccess, after: Sequence[Overwrite]) -> None:
+        channel = access.channel
+        parent = None
+        if channel.parent_id is not None:
+            parent = await self._storage.channels.get_channel(channel.parent_id)
+        require_grantable(_context(access), channel, parent, channel.overwrites, after)
+
     async def _publish_update(self, channel_id: Snowflake, guild_id: Snowflake) -> None:
         saved = await self._storage.channels.get_channel(channel_id)
         if saved is not None:
-            # Who can see the channel may have changed: the whole guild is told.
+            # Who can see the channel may have changed: the gateway tells those
+            # who lost sight of it CHANNEL_DELETE, those who gained it CHANNEL_CREATE.
             await self._bus.publish(
-                Event("CHANNEL_UPDATE", channel_shape(saved), guild_id=guild_id)
+                Event(
+                    "CHANNEL_UPDATE", channel_shape(saved), guild_id=guild_id, channel_id=saved.id
+                )
             )
 
-    async def _parent(
-        self,
-        guild_id: Snowflake,
-        raw: object,
-        kind: ChannelType,
-        channels: Sequence[Channel],
-    ) -> Snowflake | None:
-        if raw is None:
-            return None
-        parent_id = parse_snowflake(raw, "parent_id")
-        if kind is ChannelType.GUILD_CATEGORY:
-            raise ValidationError.single(
-                "parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."
-            )
-        if not any(c.id == parent_id and c.type is ChannelType.GUILD_CATEGORY for c in channels):
-            raise ValidationError.single(
-                "parent_id", "CHANNEL_PARENT_INVALID", "Parent must be a category of this guild."
-            )
-        return parent_id
+
+def _context(access: ChannelAccess) -> PermissionContext:
+    if access.guild is None:  # callers have refused DMs already
+        raise NotFound(Resource.CHANNEL)
+    return access.guild.context
+
+
+def _parent(
+    context: PermissionContext, raw: object, kind: ChannelType, channels: Sequence[Channel]
+) -> Channel | None:
+    """The category ``raw`` names, if the caller may see and manage it.
+
+    One the caller cannot see is refused as if it did not exist.
+    """
+    if raw is None:
+        return None
+    parent_id = parse_snowflake(raw, "parent_id")
+    if kind is ChannelType.GUILD_CATEGORY:
+        raise ValidationError.single(
+            "parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."
+        )
+    parent = next((c for c in channels if c.id == parent_id), None)
+    permissions = permissions_in(parent, context) if parent is not None else Permission(0)
+    if (
+        parent is None
+        or parent.type is not ChannelType.GUILD_CATEGORY
+        or not permissions & Permission.VIEW_CHANNEL
+    ):
+        raise ValidationError.single(
+            "parent_id", "CHANNEL_PARENT_INVALID", "Parent must be a category of this guild."
+        )
+    if not has_permission(permissions, Permission.MANAGE_CHANNELS):
+        raise PermissionDenied()
+    return parent

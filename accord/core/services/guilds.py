@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.entities import Channel, ChannelType, Guild, Role
+from accord.core.entities import Channel, ChannelType, Guild, Member, Role
 from accord.core.errors import LimitReached, NotFound, PermissionDenied, Resource, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import DEFAULT_EVERYONE, Permission
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import GuildSnapshot, Storage
 from accord.core.services.access import guild_access
+from accord.core.services.channel_visibility import visible_channels
 from accord.core.shapes import JSON, channel_shape, guild_shape, member_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
 from accord.core.validation import validate_description, validate_name
@@ -34,12 +35,16 @@ class GuildChanges:
     owner_id: object = None
 
 
-def guild_create_payload(snapshot: GuildSnapshot) -> JSON:
-    """The guild as a full object: GUILD_CREATE's ``d`` and the guild-create response."""
+def guild_create_payload(snapshot: GuildSnapshot, viewer: Member | None = None) -> JSON:
+    """The guild as a full object: GUILD_CREATE's ``d`` and the guild-create response.
+
+    With a ``viewer``, only the channels that member may see are listed.
+    """
     shape = guild_shape(snapshot.guild, snapshot.roles, snapshot.member_count)
+    channels = snapshot.channels if viewer is None else visible_channels(snapshot, viewer)
     shape.update(
         {
-            "channels": [channel_shape(c) for c in snapshot.channels],
+            "channels": [channel_shape(c) for c in channels],
             "members": [member_shape(m) for m in snapshot.members],
             "large": snapshot.member_count > SNAPSHOT_MEMBERS,
             "unavailable": False,

@@ -219,7 +219,7 @@ class InviteService:
         guild_id, joiner = member.guild_id, member.user.id
         snapshot = await self._storage.guilds.get_guild_snapshot(guild_id, SNAPSHOT_MEMBERS)
         if snapshot is not None:
-            payload = guild_create_payload(snapshot)
+            payload = guild_create_payload(snapshot, member)
             payload["joined_at"] = timestamp(member.joined_at)
             await self._bus.publish(
                 Event(
