@@ -11,6 +11,7 @@ from accord.http.body import drain_body, reject_nul_in_url
 from accord.http.context import SERVICES_KEY
 from accord.http.errors import install_error_handlers
 from accord.http.metrics import install_metrics
+from accord.http.openapi import OPENAPI_PATH, AccordOpenAPIProvider
 from accord.http.ratelimit import install_rate_limits
 from accord.http.routes import (
     applications,
@@ -36,7 +37,8 @@ def create_app(services: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     QuartSchema(
         app,
-        openapi_path="/api/v10/openapi.json",
+        openapi_path=OPENAPI_PATH,
+        openapi_provider_class=AccordOpenAPIProvider,
         swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,
