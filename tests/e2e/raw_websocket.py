@@ -33,6 +33,35 @@ class Frame:
     payload: bytes
 
 
+def client_frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    masked: bool = True,
+    length: int | None = None,
+) -> bytes:
+    """A client frame's bytes; the keywords build illegal ones (a fragment, RSV bits, no mask,
+    a header announcing `length` bytes whatever the payload's own length)."""
+    size = len(payload) if length is None else length
+    first = (0x80 if fin else 0) | (rsv & 0x7) << 4 | opcode
+    mask_bit = 0x80 if masked else 0
+    if size < 126:
+        header = struct.pack("!BB", first, mask_bit | size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", first, mask_bit | 126, size)
+    else:
+        header = struct.pack("!BBQ", first, mask_bit | 127, size)
+    if not masked:
+        return header + payload
+    mask = os.urandom(4)
+    # XOR as one big integer: a per-byte loop takes a second per megabyte.
+    keys = (mask * (len(payload) // 4 + 1))[: len(payload)]
+    masked = int.from_bytes(payload, "big") ^ int.from_bytes(keys, "big")
+    return header + mask + masked.to_bytes(len(payload), "big")
+
+
 class RawWebSocket:
     def __init__(self, stream: trio.SocketStream, read_size: int) -> None:
         self.stream = stream
@@ -98,16 +127,7 @@ class RawWebSocket:
 
     async def send_frame(self, opcode: int, payload: bytes) -> None:
         """One final, masked client frame."""
-        mask = os.urandom(4)
-        size = len(payload)
-        if size < 126:
-            header = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
-        elif size < 1 << 16:
-            header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
-        else:
-            header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        await self.stream.send_all(header + mask + masked)
+        await self.stream.send_all(client_frame(opcode, payload))
 
     async def send_text(self, text: str) -> None:
         await self.send_frame(TEXT, text.encode())
