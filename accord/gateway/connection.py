@@ -2,7 +2,9 @@
 
 The receiver reads client payloads and runs each through the opcode table.
 The watchdog is the receiver's cancel scope, whose deadline every heartbeat
-pushes back; when it passes, the connection closes with 4009. (The writer
+pushes back; when it passes, the connection closes with 4009. The gateway
+cancels it too when it ends the session from outside (its login ended:
+4004), through the transport's close handler. (The writer
 that drains the outbox runs beside it in the connection's nursery, see
 `server`.) Whatever ends the connection, the session is detached
 (resumable) or ended, and the close is bounded in time.
@@ -49,7 +51,16 @@ class Connection:
         self._limiter = PayloadLimiter(trio.current_time)
         self._interval_s = gateway.config.heartbeat_interval_ms / 1000
         self._watchdog = trio.CancelScope()
+        # Why the gateway asked this connection to close, if it did.
+        self._close_request: tuple[CloseCode, str] | None = None
+        transport.close_handler = self._request_close
         self.session: Session | None = None
+
+    def _request_close(self, code: int, reason: str) -> None:
+        """Stop receiving and close with `code` (called by the gateway, never awaits)."""
+        if self._close_request is None:
+            self._close_request = (CloseCode(code), reason)
+        self._watchdog.cancel()
 
     async def serve(self) -> None:
         """Run the connection until either side ends it."""
@@ -67,7 +78,7 @@ class Connection:
                 log.exception("gateway connection failed")
                 close = (CloseCode.UNKNOWN_ERROR, "internal error")
         if self._watchdog.cancelled_caught:
-            close = (CloseCode.SESSION_TIMED_OUT, "heartbeat overdue")
+            close = self._close_request or (CloseCode.SESSION_TIMED_OUT, "heartbeat overdue")
         if close is not None:
             await self._close(*close)
         await self._finish(close[0].resumable if close else client_code not in _ENDING_CLOSES)

@@ -2,6 +2,12 @@
 
 `Gateway` owns the session registry and the fan-out; a connection hands it an
 IDENTIFY or RESUME and gets a session back, and tells it when it ends.
+
+A session lives as long as the login it authenticated with: when a login
+ends anywhere (logout, refresh replay, password change, account deletion,
+bot token reset; announced through the auth service's invalidations), every
+session of it here is ended and its connection closed with 4004. The check
+is made once per announcement, against an index, never per dispatch.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ import trio
 from accord.core.errors import AuthenticationError
 from accord.core.ports.bus import EventBus
 from accord.core.ports.handoff import SessionHandoffs
+from accord.core.ports.invalidations import ENDING, Kind
 from accord.core.ports.presence import PresenceStore, Status
 from accord.core.ports.storage import Storage
-from accord.core.services.auth import AuthService
+from accord.core.services.auth import AuthService, Principal
 from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
 from accord.gateway.frames import RECONNECT, encode_resumed, prepare_dispatch
@@ -102,11 +109,15 @@ class Gateway:
         )
         # Set when the process is stopping: new connections are turned away.
         self.draining = False
+        # Logins ended so far: an IDENTIFY or RESUME during which this moved
+        # checks its token again (see _authenticated_still).
+        self._endings = 0
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Fan-out and session expiry, until cancelled."""
         async with trio.open_nursery() as nursery:
             await nursery.start(self._consume)
+            nursery.start_soon(self._follow_endings)
             nursery.start_soon(self.registry.wait_reaped, self.end)
             nursery.start_soon(self.presence_updates.run)
             task_status.started()
@@ -124,16 +135,15 @@ class Gateway:
 
     async def identify(self, request: Identify, transport: Transport) -> Session:
         """Start a session: READY now, then one GUILD_CREATE per guild as each is read."""
-        try:
-            principal = await self._auth.authenticate(authorization_header(request.token))
-        except AuthenticationError:
-            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
+        endings = self._endings
+        principal = await self._authenticate(request.token)
         user = principal.user
         session = Session(
             id=secrets.token_hex(16),
             user=user,
             intents=granted_intents(request.intents, user),
             application=principal.application,
+            login=principal.login,
             large_threshold=request.large_threshold,
             status=request.status,
         )
@@ -142,6 +152,7 @@ class Gateway:
         except TooManySessions as exc:
             raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
         try:
+            await self._authenticated_still(session, request.token, endings)
             await self._start(session, transport)
         except BaseException:
             # Half-identified (cancelled, or the database failed): nothing may linger.
@@ -167,6 +178,8 @@ class Gateway:
             guild_ids,
             self.config.public_url,
         )
+        if session.revoked:
+            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "the session's login has ended")
         if session.ended:  # swamped with events before READY could be sent
             raise GatewayError(CloseCode.UNKNOWN_ERROR, "too many events arrived before READY")
         session.transport = transport
@@ -199,10 +212,8 @@ class Gateway:
 
     async def resume(self, request: Resume, transport: Transport) -> Session:
         """Reattach a session and replay what it missed; ResumeRefused means op 9."""
-        try:
-            principal = await self._auth.authenticate(authorization_header(request.token))
-        except AuthenticationError:
-            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
+        endings = self._endings
+        principal = await self._authenticate(request.token)
         session = self.registry.get(request.session_id)
         if session is None and self._handover is not None:
             try:
@@ -213,6 +224,17 @@ class Gateway:
                 await self.presence_updates.set(session, session.status)
         if session is None or session.ended or session.user.id != principal.user.id:
             raise ResumeRefused("unknown session")
+        # The session now lives as long as the login that resumed it.
+        self.registry.set_login(session, principal.login)
+        try:
+            await self._authenticated_still(session, request.token, endings)
+        except GatewayError:
+            await self.end(session)
+            raise
+        if session.revoked:
+            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "the session's login has ended")
+        if session.ended:
+            raise ResumeRefused("the session ended while resuming")
         try:
             frames = session.buffer.since(request.seq)
         except InvalidSequence:
@@ -247,6 +269,68 @@ class Gateway:
             return
         guild_ids = set(session.guild_ids)
         self.registry.end(session)
+        await self._went_away(session, guild_ids)
+
+    async def end_login(self, kind: Kind, key: int) -> int:
+        """A login ended (`kind` in ENDING): end its sessions here with 4004; returns how many."""
+        self._endings += 1
+        if kind == "logins":
+            sessions = list(self.registry.by_user.get(Snowflake(key), ()))
+        else:
+            sessions = self.registry.sessions_of_login(Snowflake(key))
+        # Every session is forgotten before the first await, so none of them
+        # can be resumed or sent to from here on.
+        left: list[tuple[Session, set[Snowflake]]] = []
+        for session in sessions:
+            left.append((session, set(session.guild_ids)))
+            session.revoked = True
+            transport, session.transport = session.transport, None
+            self.registry.end(session)  # the transport is not aborted: the close frame goes first
+            if transport is not None:
+                transport.close(int(CloseCode.AUTHENTICATION_FAILED), "the session's login ended")
+        for session, guild_ids in left:
+            await self._went_away(session, guild_ids)
+        if sessions:
+            log.info("%s %s ended: %d gateway sessions closed", kind, key, len(sessions))
+        return len(sessions)
+
+    async def _follow_endings(self) -> None:
+        """End the sessions of every login that ends, in this process or another."""
+        invalidations = self._auth.invalidations
+        if invalidations is None:
+            return
+        async with invalidations.listen() as announced:
+            async for kind, key in announced:
+                if kind in ENDING:
+                    # This process's caches first: a token checked again from
+                    # here on (_authenticated_still) is looked up in storage.
+                    self._auth.apply(kind, key)
+                    await self.end_login(kind, key)
+
+    async def _authenticate(self, token: str) -> Principal:
+        try:
+            return await self._auth.authenticate(authorization_header(token))
+        except AuthenticationError:
+            raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
+
+    async def _authenticated_still(self, session: Session, token: str, endings: int) -> None:
+        """4004 if the session's login ended while it was being authenticated.
+
+        Its login is indexed now, so later endings find it; one that came
+        while its token was being checked may have been missed, and then the
+        token is checked again (the cache forgot the ended login first).
+        """
+        if self._endings == endings:
+            return
+        try:
+            await self._auth.authenticate(authorization_header(token))
+        except AuthenticationError:
+            session.revoked = True
+            raise GatewayError(
+                CloseCode.AUTHENTICATION_FAILED, "the session's login has ended"
+            ) from None
+
+    async def _went_away(self, session: Session, guild_ids: set[Snowflake]) -> None:
         try:
             await self.presence_updates.went_away(session, guild_ids)
         except Exception:

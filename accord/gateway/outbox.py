@@ -23,7 +23,7 @@ import os
 import struct
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from typing import Final
@@ -264,13 +264,15 @@ class OutboxStream(trio.abc.Stream):
 class Transport:
     """Turns gateway payloads into WebSocket frames for one connection (zlib-stream or text)."""
 
-    __slots__ = ("_zlib", "outbox", "sending")
+    __slots__ = ("_zlib", "close_handler", "outbox", "sending")
 
     def __init__(self, outbox: Outbox, zlib_stream: ZlibStream | None) -> None:
         self.outbox = outbox
         self._zlib = zlib_stream
         # False once the close frame is on its way: nothing may follow it.
         self.sending = True
+        # Set by the connection using this transport: closes it with a code.
+        self.close_handler: Callable[[int, str], None] | None = None
 
     def send(self, payload: bytes) -> bool:
         """Frame and write one payload; False if the connection can take no more."""
@@ -283,3 +285,11 @@ class Transport:
     def abort(self) -> None:
         self.sending = False
         self.outbox.abort()
+
+    def close(self, code: int, reason: str) -> None:
+        """Send nothing more and have the connection close with `code` (abort if none can)."""
+        self.sending = False
+        if self.close_handler is None:
+            self.outbox.abort()
+        else:
+            self.close_handler(code, reason)

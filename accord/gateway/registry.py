@@ -1,8 +1,9 @@
 """Every session of this gateway process, indexed for fan-out and resume.
 
-Indexes: by session id (RESUME), by user (user-targeted events, presence) and
-by guild (guild events). A guild's `GuildView` is kept while at least one
-session is subscribed to it.
+Indexes: by session id (RESUME), by user (user-targeted events, presence),
+by guild (guild events) and by login (ending the sessions of a login that
+ended). A guild's `GuildView` is kept while at least one session is
+subscribed to it.
 
 Bounds: at most `max_sessions` sessions in all and `max_per_user` per user
 (IDENTIFY past either is refused with 4000 and a reason); a detached session
@@ -50,6 +51,7 @@ class SessionRegistry:
         self._sessions: dict[str, Session] = {}
         self.by_user: dict[Snowflake, set[Session]] = {}
         self.by_guild: dict[Snowflake, set[Session]] = {}
+        self.by_login: dict[Snowflake, set[Session]] = {}
         self.views: dict[Snowflake, GuildView] = {}
 
     def __len__(self) -> int:
@@ -69,6 +71,25 @@ class SessionRegistry:
             raise TooManySessions(f"a user may hold at most {self._max_per_user} sessions")
         self.by_user.setdefault(session.user.id, set()).add(session)
         self._sessions[session.id] = session
+        if session.login is not None:
+            self.by_login.setdefault(session.login, set()).add(session)
+
+    def set_login(self, session: Session, login: Snowflake) -> None:
+        """The registered `session` is now authenticated by `login` (a RESUME's token)."""
+        if session.login == login:
+            return
+        self._drop_login(session)
+        session.login = login
+        self.by_login.setdefault(login, set()).add(session)
+
+    def _drop_login(self, session: Session) -> None:
+        if session.login is None:
+            return
+        mine = self.by_login.get(session.login)
+        if mine is not None:
+            mine.discard(session)
+            if not mine:
+                del self.by_login[session.login]
 
     def subscribe(self, session: Session, guild_id: Snowflake) -> None:
         session.guild_ids.add(guild_id)
@@ -100,6 +121,7 @@ class SessionRegistry:
         for guild_id in list(session.guild_ids):
             self.unsubscribe(session, guild_id)
         self._sessions.pop(session.id, None)
+        self._drop_login(session)
         mine = self.by_user.get(session.user.id)
         if mine is not None:
             mine.discard(session)
@@ -114,6 +136,9 @@ class SessionRegistry:
             for s in self._sessions.values()
             if s.transport is None and s.detached_at is not None and s.detached_at <= deadline
         ]
+
+    def sessions_of_login(self, login: Snowflake) -> list[Session]:
+        return list(self.by_login.get(login, ()))
 
     def sessions_of(self, user_ids: frozenset[Snowflake]) -> list[Session]:
         found: list[Session] = []

@@ -38,6 +38,10 @@ class Session:
     user: User
     intents: Intents
     application: Application | None = None
+    # What it authenticated with: a person's login session (refresh-token
+    # family) or a bot's application. When that ends, so does the session.
+    # None for a session handed over by another gateway until its RESUME.
+    login: Snowflake | None = None
     large_threshold: int = 50
     status: Status = Status.ONLINE
     buffer: ReplayBuffer = field(default_factory=ReplayBuffer)
@@ -49,6 +53,8 @@ class Session:
     transport: Transport | None = None
     detached_at: float | None = None
     ended: bool = False
+    # Ended because its login did (logout, password change ...): close with 4004.
+    revoked: bool = False
 
     def start(self, ready: PreparedDispatch) -> None:
         """Send READY as the first dispatch, then whatever arrived while it was built."""

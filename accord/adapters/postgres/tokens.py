@@ -34,6 +34,9 @@ class PgTokenRepository(PgRepository):
     async def revoke_family(self, family_id: Snowflake) -> int:
         return await self._bridge.run(self._revoke_family, family_id)
 
+    async def revoke_user_logins(self, user_id: Snowflake) -> int:
+        return await self._bridge.run(self._revoke_user_logins, user_id)
+
     async def is_family_live(self, family_id: Snowflake, now: datetime) -> bool:
         return await self._bridge.run(self._is_family_live, family_id, now)
 
@@ -66,15 +69,12 @@ class PgTokenRepository(PgRepository):
                 raise unique_conflict(exc) from None
 
     async def _revoke_family(self, family_id: Snowflake) -> int:
-        async with self._pool.acquire() as connection:
-            # Replaced links were already dead; only the chain's head counts as live.
-            count: int = await connection.fetchval(
-                "WITH revoked AS (UPDATE refresh_tokens SET revoked_at = now()"
-                " WHERE family_id = $1 AND revoked_at IS NULL RETURNING replaced_by)"
-                " SELECT count(*) FROM revoked WHERE replaced_by IS NULL",
-                family_id,
-            )
-        return count
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await revoke_tokens(connection, "family_id", family_id)
+
+    async def _revoke_user_logins(self, user_id: Snowflake) -> int:
+        async with self._pool.acquire() as connection, connection.transaction():
+            return await revoke_tokens(connection, "user_id", user_id)
 
     async def _is_family_live(self, family_id: Snowflake, now: datetime) -> bool:
         async with self._pool.acquire() as connection:
@@ -85,6 +85,39 @@ class PgTokenRepository(PgRepository):
                 now,
             )
         return live
+
+
+# A rotation commits a new head while a revocation may be under way; see
+# revoke_tokens. Each extra pass needs another rotation racing the previous
+# one, so a handful always suffices.
+MAX_REVOKE_PASSES = 16
+_REVOKE_SQL = {
+    column: "WITH revoked AS (UPDATE refresh_tokens SET revoked_at = now()"
+    f" WHERE {column} = $1 AND revoked_at IS NULL RETURNING replaced_by)"
+    " SELECT count(*) AS found, count(*) FILTER (WHERE replaced_by IS NULL) AS heads FROM revoked"
+    for column in ("family_id", "user_id")
+}
+
+
+async def revoke_tokens(connection: Connection, column: str, key: Snowflake) -> int:
+    """Revoke every token whose `column` is `key` (a login or all of a user's); returns how
+    many were live (replaced links were already dead; only a chain's head counts).
+
+    One UPDATE is not enough: a rotation that locked the head first commits
+    its replacement while the UPDATE waits for that lock, and the UPDATE,
+    whose snapshot predates the replacement, revokes the old head but never
+    sees the new one. So the UPDATE is repeated until it finds nothing left:
+    each pass sees what rotations committed before it began, and a rotation
+    still in flight holds a row that pass finds and waits for.
+    """
+    live = 0
+    for _ in range(MAX_REVOKE_PASSES):
+        row = await connection.fetchrow(_REVOKE_SQL[column], key)
+        assert row is not None  # an aggregate always yields its row
+        live += int(row["heads"])
+        if row["found"] == 0:
+            return live
+    raise RuntimeError(f"tokens of {column} {key} kept rotating during revocation")
 
 
 async def _rotate(

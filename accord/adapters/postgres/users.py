@@ -9,6 +9,7 @@ import asyncpg
 from accord.adapters.postgres.base import PgRepository
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
 from accord.adapters.postgres.sql import as_mapping, rows_affected, unique_conflict
+from accord.adapters.postgres.tokens import revoke_tokens
 from accord.core.entities import Account, User
 from accord.core.snowflake import Snowflake
 
@@ -47,6 +48,9 @@ class PgUserRepository(PgRepository):
 
     async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
         return await self._bridge.run(self._set_password_hash, user_id, password_hash)
+
+    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
+        return await self._bridge.run(self._delete_account, user_id, username)
 
     async def _create_account(self, user: User, email: str, password_hash: str) -> Account:
         async with self._pool.acquire() as connection:
@@ -125,3 +129,17 @@ class PgUserRepository(PgRepository):
                 password_hash,
             )
         return rows_affected(status) == 1
+
+    async def _delete_account(self, user_id: Snowflake, username: str) -> bool:
+        async with self._pool.acquire() as connection, connection.transaction():
+            status = await connection.execute(
+                "UPDATE users SET username = $2, global_name = NULL, avatar = NULL,"
+                " email = NULL, password_hash = NULL, deleted_at = now(), updated_at = now()"
+                " WHERE id = $1 AND NOT bot AND deleted_at IS NULL",
+                user_id,
+                username,
+            )
+            if rows_affected(status) != 1:
+                return False
+            await revoke_tokens(connection, "user_id", user_id)
+        return True

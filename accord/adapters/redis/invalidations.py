@@ -14,7 +14,7 @@ from typing import Any, Final, cast
 import trio
 
 from accord.adapters.redis.client import UNAVAILABLE, RedisLink, text
-from accord.core.ports.invalidations import Kind
+from accord.core.ports.invalidations import KINDS, Kind
 
 log = logging.getLogger("accord.invalidations")
 
@@ -23,8 +23,13 @@ log = logging.getLogger("accord.invalidations")
 # caches expire on their own within seconds.
 STREAM_LENGTH: Final = 10_000
 READ_BLOCK_MS: Final = 1_000
+RETRY_FIRST_S: Final = 0.05
 RETRY_MAX_S: Final = 2.0
-_KINDS: Final = frozenset({"session", "application", "user"})
+# How long an announcement is retried while Redis is away. Caches expire on
+# their own, but a gateway connection lives until told its credential ended,
+# so an announcement rides out a Redis restart as the event bus's do; one
+# still unsent after this is logged as an error and lost.
+ANNOUNCE_DEADLINE_S: Final = 30.0
 
 
 class RedisInvalidations:
@@ -33,17 +38,25 @@ class RedisInvalidations:
         self._stream = f"{prefix}:invalidations"
 
     async def announce(self, kind: Kind, key: int) -> None:
-        try:
-            await self._link.run(
-                self._link.client.xadd,
-                self._stream,
-                {"k": kind, "v": str(key)},
-                maxlen=STREAM_LENGTH,
-                approximate=True,
-            )
-        except UNAVAILABLE as exc:
-            # Other processes' caches expire within seconds on their own.
-            log.warning("could not announce %s %s (%s)", kind, key, exc)
+        delay = RETRY_FIRST_S
+        with trio.move_on_after(ANNOUNCE_DEADLINE_S):
+            while True:
+                try:
+                    await self._link.run(
+                        self._link.client.xadd,
+                        self._stream,
+                        {"k": kind, "v": str(key)},
+                        maxlen=STREAM_LENGTH,
+                        approximate=True,
+                    )
+                    return
+                except UNAVAILABLE as exc:
+                    log.warning("could not announce %s %s (%s); retrying", kind, key, exc)
+                await trio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        log.error(
+            "Redis unreachable for %.0f s: announcement %s %s lost", ANNOUNCE_DEADLINE_S, kind, key
+        )
 
     @asynccontextmanager
     async def listen(self) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
@@ -55,7 +68,7 @@ class RedisInvalidations:
 
     async def _read(self) -> AsyncGenerator[tuple[Kind, int], None]:
         position = await self._tail()
-        delay = 0.05
+        delay = RETRY_FIRST_S
         while True:
             try:
                 batches: Any = await self._link.run(
@@ -66,12 +79,12 @@ class RedisInvalidations:
                 await trio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
-            delay = 0.05
+            delay = RETRY_FIRST_S
             for _, entries in batches or ():
                 for entry_id, fields in entries:
                     position = text(entry_id)
                     kind, key = text(fields.get(b"k", b"")), text(fields.get(b"v", b""))
-                    if kind in _KINDS and key.isdigit():
+                    if kind in KINDS and key.isdigit():
                         yield cast(Kind, kind), int(key)
 
     async def _tail(self) -> str:

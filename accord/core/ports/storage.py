@@ -107,6 +107,11 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool: ...
 
+    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
+        """Erase a human account's login and profile, keeping the user row (renamed to
+        ``username``) for what it wrote; every login ends with it. False if there was none."""
+        ...
+
 
 class ApplicationRepository(Protocol):
     async def create_application(self, application: Application, token_hash: bytes) -> Application:
@@ -139,6 +144,10 @@ class TokenRepository(Protocol):
 
     async def revoke_family(self, family_id: Snowflake) -> int:
         """Revoke every token of a login; returns how many were live."""
+        ...
+
+    async def revoke_user_logins(self, user_id: Snowflake) -> int:
+        """Revoke every token of every login of the user; returns how many were live."""
         ...
 
     async def is_family_live(self, family_id: Snowflake, now: datetime) -> bool: ...

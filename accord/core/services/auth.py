@@ -1,8 +1,14 @@
-"""Accounts and sessions: register, log in, rotate refresh tokens, log out, authenticate.
+"""Accounts and sessions: register, log in, rotate refresh tokens, log out, authenticate,
+change a password.
 
 A login opens a session: a family of refresh tokens that rotate on every use.
 Access tokens are short-lived JWTs naming their session; a logged-out (or
 compromised, see ``refresh``) session's access tokens stop working too.
+
+Every way a session ends (logout, a refresh replay, a password change, an
+account deletion, a bot token reset) is announced to every process
+(`CacheInvalidations`): caches forget it and the gateways close the
+connections it opened (see ``accord.gateway.hub``).
 """
 
 from __future__ import annotations
@@ -12,16 +18,19 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from accord.core.clock import Clock, utc_from_ms
-from accord.core.entities import Application, RefreshToken, User
+from accord.core.entities import Account, Application, RefreshToken, User
 from accord.core.errors import (
+    BotsForbidden,
     Conflict,
     FieldError,
     InvalidCredentials,
     InvalidToken,
     ValidationError,
 )
+from accord.core.password_policy import check_new_password, email_name
 from accord.core.ports.credentials import AccessTokenSigner, PasswordHasher
 from accord.core.ports.invalidations import CacheInvalidations, Kind
 from accord.core.ports.storage import RotateOutcome, Storage
@@ -58,6 +67,22 @@ class Principal:
     session_id: Snowflake | None = None
     application: Application | None = None
 
+    @property
+    def login(self) -> Snowflake:
+        """What the caller authenticated with: its login session, or a bot's application."""
+        if self.session_id is not None:
+            return self.session_id
+        assert self.application is not None  # a principal is one or the other
+        return self.application.id
+
+
+@dataclass(frozen=True, slots=True)
+class NewPassword:
+    """A password change checked and hashed, not yet stored (see `AuthService.set_password`)."""
+
+    user_id: Snowflake
+    password_hash: str
+
 
 def hash_secret(token: str) -> bytes:
     """Tokens are stored as SHA-256 digests; a database leak reveals no usable token."""
@@ -86,7 +111,9 @@ class AuthService:
         self._signer = signer
         self._ids = ids
         self._clock = clock
-        self._live_sessions: dict[Snowflake, float] = {}
+        # session id -> (trusted until, its user), the user so that ending all
+        # of a user's logins can forget theirs.
+        self._live_sessions: dict[Snowflake, tuple[float, Snowflake]] = {}
         self._bots: dict[bytes, tuple[Application, float]] = {}
         self._principals: dict[str, tuple[Principal, float]] = {}
         # Verifying against this when the email is unknown makes both failures
@@ -95,13 +122,13 @@ class AuthService:
 
     async def register(self, username: object, email: object, password: object) -> Tokens:
         errors: list[FieldError] = []
-        for check, value, field in (
-            (validate_username, username, "username"),
-            (validate_email, email, "email"),
-            (validate_password, password, "password"),
+        for check, value in (
+            (validate_username, username),
+            (validate_email, email),
+            (partial(check_new_password, names=(username, email_name(email))), password),
         ):
             try:
-                check(value, field)
+                check(value)
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
@@ -130,7 +157,7 @@ class AuthService:
             raise InvalidCredentials()
         if not await self._hasher.verify(account.password_hash, password):
             raise InvalidCredentials()
-        return await self._open_session(account.user.id)
+        return await self._open_session(account.user.id, checked_hash=account.password_hash)
 
     async def refresh(self, refresh_token: object) -> Tokens:
         """Swap a refresh token for a new pair; replaying an old one ends the session."""
@@ -162,9 +189,64 @@ class AuthService:
             await self._storage.tokens.revoke_family(principal.session_id)
             await self._session_ended(principal.session_id)
 
+    async def verify_password(self, principal: Principal, password: object) -> Account:
+        """The caller's account if ``password`` is its password (400 on ``password`` if not)."""
+        if principal.user.bot:
+            raise BotsForbidden()
+        if password is None:
+            raise ValidationError.single("password", "BASE_TYPE_REQUIRED", "This field is required")
+        if not isinstance(password, str):
+            raise ValidationError.single("password", "BASE_TYPE_STRING", "Must be a string.")
+        account = await self._storage.users.get_account(principal.user.id)
+        if account is None:
+            raise InvalidToken()  # deleted since the token was issued
+        if not await self._hasher.verify(account.password_hash, password):
+            raise ValidationError.single(
+                "password", "PASSWORD_DOES_NOT_MATCH", "Password does not match."
+            )
+        return account
+
+    async def new_password(
+        self,
+        principal: Principal,
+        password: object,
+        new_password: object,
+        also_named: object = None,
+    ) -> NewPassword:
+        """Check the current password and the new one against the policy, and hash it.
+
+        ``also_named``: a username the account is about to take, which the new
+        password may not contain either.
+        """
+        account = await self.verify_password(principal, password)
+        names = (account.user.username, also_named, email_name(account.email))
+        checked = check_new_password(new_password, names=names, field="new_password")
+        return NewPassword(account.user.id, await self._hasher.hash(checked))
+
+    async def set_password(self, change: NewPassword) -> Tokens:
+        """Store a new password: every login of the user ends; the new one is returned.
+
+        Discord answers a password change with a new token; here it is a new
+        login (access and refresh token), and the caller's old one ends too.
+        """
+        await self._storage.users.set_password_hash(change.user_id, change.password_hash)
+        await self._storage.tokens.revoke_user_logins(change.user_id)
+        await self.logins_ended(change.user_id)
+        return await self._open_session(change.user_id)
+
+    async def logins_ended(self, user_id: Snowflake) -> None:
+        """Every login of the user was revoked in storage: every process lets go of them."""
+        self.apply("logins", user_id)
+        await self._announce("logins", user_id)
+
     async def _session_ended(self, session_id: Snowflake) -> None:
         self.apply("session", session_id)
         await self._announce("session", session_id)
+
+    @property
+    def invalidations(self) -> CacheInvalidations | None:
+        """Where this and other processes announce what ended or changed (None: nowhere)."""
+        return self._invalidations
 
     async def _announce(self, kind: Kind, key: int) -> None:
         if self._invalidations is not None:
@@ -177,11 +259,15 @@ class AuthService:
             for token, (principal, _) in list(self._principals.items()):
                 if principal.session_id == key:
                     del self._principals[token]
-        elif kind == "application":
+        elif kind in ("application", "bot_token"):
             for digest, (application, _) in list(self._bots.items()):
                 if application.id == key:
                     del self._bots[digest]
-        else:
+        else:  # "user" (a profile) or "logins" (every session of the user)
+            if kind == "logins":
+                for session_id, (_, user_id) in list(self._live_sessions.items()):
+                    if user_id == key:
+                        del self._live_sessions[session_id]
             for token, (principal, _) in list(self._principals.items()):
                 if principal.user.id == key:
                     del self._principals[token]
@@ -201,11 +287,11 @@ class AuthService:
         cached = self._principals.get(credential)
         if cached is not None and cached[1] > now:
             principal = cached[0]
-            trusted_until = self._live_sessions.get(principal.session_id or Snowflake(0))
-            if trusted_until is not None and trusted_until > now:
+            live = self._live_sessions.get(principal.session_id or Snowflake(0))
+            if live is not None and live[0] > now:
                 return principal
         claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
-        if not await self._session_live(claims.session_id):
+        if not await self._session_live(claims.session_id, claims.user_id):
             raise InvalidToken("Session has ended")
         user = await self._storage.users.get_user(claims.user_id)
         if user is None:
@@ -224,11 +310,25 @@ class AuthService:
         await self._announce("user", user_id)
 
     async def forget_application(self, application_id: Snowflake) -> None:
-        """A bot token was reset: no process accepts the old one from its cache."""
+        """A bot's profile changed: every process drops its cached copies of the bot."""
         self.apply("application", application_id)
         await self._announce("application", application_id)
 
-    async def _open_session(self, user_id: Snowflake) -> Tokens:
+    async def bot_token_replaced(self, application_id: Snowflake) -> None:
+        """A bot token was reset: no process accepts the old one, and its connections end."""
+        self.apply("bot_token", application_id)
+        await self._announce("bot_token", application_id)
+
+    async def _open_session(self, user_id: Snowflake, checked_hash: str | None = None) -> Tokens:
+        """A new login for the user; ``checked_hash``: the password hash the caller verified.
+
+        A password change (or deletion) ends every login that exists when it
+        revokes them; a login verified against the old password but stored
+        just after that would escape it. So the hash is read again once the
+        login is stored: the change wrote its hash before revoking, so either
+        this read sees the new hash (and the login is withdrawn) or the
+        revocation sees the login.
+        """
         now = self._clock.now_ms()
         family = self._ids.next_id()
         secret = secrets.token_urlsafe(32)
@@ -241,14 +341,19 @@ class AuthService:
                 expires_at=utc_from_ms(now) + REFRESH_TOKEN_TTL,
             )
         )
-        self._live_sessions[family] = self._clock.monotonic() + SESSION_CACHE_TTL_S
+        if checked_hash is not None:
+            account = await self._storage.users.get_account(user_id)
+            if account is None or account.password_hash != checked_hash:
+                await self._storage.tokens.revoke_family(family)
+                raise InvalidCredentials()
+        self._live_sessions[family] = (self._clock.monotonic() + SESSION_CACHE_TTL_S, user_id)
         access, expires_in = self._signer.issue(user_id, family, now // 1000)
         return Tokens(access, secret, expires_in)
 
-    async def _session_live(self, session_id: Snowflake) -> bool:
+    async def _session_live(self, session_id: Snowflake, user_id: Snowflake) -> bool:
         now = self._clock.monotonic()
-        trusted_until = self._live_sessions.get(session_id)
-        if trusted_until is not None and trusted_until > now:
+        cached = self._live_sessions.get(session_id)
+        if cached is not None and cached[0] > now:
             return True
         live = await self._storage.tokens.is_family_live(
             session_id, utc_from_ms(self._clock.now_ms())
@@ -256,7 +361,7 @@ class AuthService:
         if live:
             if len(self._live_sessions) >= SESSION_CACHE_MAX:
                 self._live_sessions.clear()  # simple bound; entries are cheap to re-learn
-            self._live_sessions[session_id] = now + SESSION_CACHE_TTL_S
+            self._live_sessions[session_id] = (now + SESSION_CACHE_TTL_S, user_id)
         return live
 
     async def _bot(self, token: str) -> Application:

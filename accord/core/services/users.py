@@ -1,4 +1,4 @@
-"""Use cases for the caller's own profile, guild list and DMs."""
+"""Use cases for the caller's own profile, guild list and DMs, and deleting the account."""
 
 from __future__ import annotations
 
@@ -21,12 +21,22 @@ from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import Storage
 from accord.core.services.access import guild_permissions_of
 from accord.core.services.avatars import avatar_hash
+from accord.core.services.departures import publish_departure
 from accord.core.shapes import JSON, channel_shape, current_user_shape, partial_guild_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
 from accord.core.validation import validate_global_name, validate_username
 
 # Discord's page bounds for GET /users/@me/guilds.
 GUILD_PAGE_MIN, GUILD_PAGE_MAX = 1, 200
+# Discord's code for deleting an account that still owns guilds.
+OWNS_GUILDS_CODE = 40011
+
+
+def deleted_username(user_id: Snowflake) -> str:
+    """What a deleted account is called from then on: unique, and no name anyone can register
+    (usernames have no spaces)."""
+    return f"Deleted User {user_id:016x}"
+
 
 T = TypeVar("T")
 
@@ -118,6 +128,39 @@ class UserService:
                 )
             )
         return payload
+
+    async def delete_account(self, user: User) -> None:
+        """Delete a person's account (the password was checked by the caller).
+
+        Refused while it owns guilds, as Discord does. Its messages stay,
+        signed by a renamed user without email, password or avatar; it leaves
+        every guild (GUILD_MEMBER_REMOVE to each) and every login is revoked
+        in storage (the caller announces that, see ``AuthService.logins_ended``).
+        """
+        guilds = await self._all_guilds(user.id)
+        if any(guild.owner_id == user.id for guild in guilds):
+            raise Conflict(
+                "You must transfer ownership of any owned guilds before deleting your account",
+                code="OWNS_GUILDS",
+                discord_code=OWNS_GUILDS_CODE,
+            )
+        if not await self._storage.users.delete_account(user.id, deleted_username(user.id)):
+            raise NotFound(Resource.USER)
+        gone = replace(user, username=deleted_username(user.id), global_name=None, avatar=None)
+        for guild in guilds:
+            if await self._storage.members.remove_member(guild.id, user.id):
+                await publish_departure(self._bus, guild.id, gone)
+
+    async def _all_guilds(self, user_id: Snowflake) -> list[Guild]:
+        guilds: list[Guild] = []
+        while True:
+            after = guilds[-1].id if guilds else None
+            page = await self._storage.guilds.list_user_guilds(
+                user_id, after=after, limit=GUILD_PAGE_MAX
+            )
+            guilds.extend(page)
+            if len(page) < GUILD_PAGE_MAX:
+                return guilds
 
     async def _guild_entry(self, user_id: Snowflake, guild: Guild, with_counts: bool) -> JSON:
         context = await self._storage.access.permission_context(guild.id, user_id)

@@ -87,7 +87,7 @@ async def reset_bot_token(application_id: str) -> Response:
     principal = await current_principal()
     app_id = parse_snowflake(application_id, "application_id")
     payload = await services().applications.reset_bot_token(principal.user, app_id)
-    await services().auth.forget_application(app_id)
+    await services().auth.bot_token_replaced(app_id)
     return json_response(payload)
 
 

@@ -1,4 +1,10 @@
-"""``/users``: the caller's own account, guilds and DMs, and other users' public profiles."""
+"""``/users``: the caller's own account, guilds and DMs, and other users' public profiles.
+
+A person changes their password as Discord's client does, with ``PATCH
+/users/@me`` carrying ``password`` and ``new_password`` (the answer carries a
+new ``token``: every login ended, see docs/decisions/0004-session-ending.md),
+and deletes their account with ``POST /users/@me/delete`` and ``password``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_request
 
 from accord.core.errors import NotFound, Resource, ValidationError
+from accord.core.services.auth import NewPassword, Principal
 from accord.core.services.users import GUILD_PAGE_MAX, GUILD_PAGE_MIN, GuildPage, ProfileChanges
 from accord.core.shapes import current_user_shape, user_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
@@ -15,7 +22,8 @@ from accord.http.body import read_body
 from accord.http.context import services
 from accord.http.exact import SnowflakeId
 from accord.http.principal import current_principal
-from accord.http.responses import json_response
+from accord.http.ratelimit import AUTH, rate_limited
+from accord.http.responses import json_response, no_content
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 
@@ -25,6 +33,15 @@ class ModifyMeBody(BaseModel):
     username: str | None = None
     global_name: str | None = None
     avatar: str | None = None  # a data URI (data:image/png;base64,...); null removes it
+    # People only: the current password, required with new_password (and
+    # checked whenever sent).
+    password: str | None = None
+    new_password: str | None = None
+
+
+class DeleteMeBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    password: str
 
 
 class OpenDmBody(BaseModel):
@@ -68,6 +85,27 @@ async def get_me() -> Response:
 async def modify_me() -> Response:
     principal = await current_principal()
     body = await read_body(ModifyMeBody)
+    if body.password is not None or body.new_password is not None:
+        return await _modify_me_with_password(principal, body)
+    return await _modify_me(principal, body)
+
+
+# A guess at the current password costs what a login attempt does.
+@rate_limited(AUTH, scope=lambda: "password")
+async def _modify_me_with_password(principal: Principal, body: ModifyMeBody) -> Response:
+    auth = services().auth
+    if body.new_password is None:
+        await auth.verify_password(principal, body.password)
+        return await _modify_me(principal, body)
+    change = await auth.new_password(
+        principal, body.password, body.new_password, also_named=body.username
+    )
+    return await _modify_me(principal, body, change)
+
+
+async def _modify_me(
+    principal: Principal, body: ModifyMeBody, new_password: NewPassword | None = None
+) -> Response:
     sent = body.model_fields_set
     changes = ProfileChanges(
         username=body.username,
@@ -84,7 +122,28 @@ async def modify_me() -> Response:
         await services().auth.forget_application(principal.application.id)
     else:
         await services().auth.forget_user(principal.user.id)
+    if new_password is not None:
+        tokens = await services().auth.set_password(new_password)
+        payload = {
+            **payload,
+            "token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": tokens.expires_in,
+        }
     return json_response(payload)
+
+
+@blueprint.post("/@me/delete")
+@document_request(DeleteMeBody)
+@rate_limited(AUTH)
+async def delete_me() -> Response:
+    """Discord's account deletion: the password, then every login and connection ends."""
+    principal = await current_principal()
+    body = await read_body(DeleteMeBody)
+    await services().auth.verify_password(principal, body.password)
+    await services().users.delete_account(principal.user)
+    await services().auth.logins_ended(principal.user.id)
+    return no_content()
 
 
 @blueprint.get("/@me/guilds")
