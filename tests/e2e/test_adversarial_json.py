@@ -265,3 +265,35 @@ async def test_no_route_fails_on_malformed_or_hostile_json(services, caplog):
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, "\n".join(f"{r.name}: {r.getMessage()[:300]}" for r in errors[:20])
     assert "Traceback" not in caplog.text
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+async def test_the_reported_bodies_are_bounded_400s_over_http(api, caplog):
+    """The issue's two requests, without a login, through the real server."""
+    caplog.set_level(logging.WARNING)
+    dotted = await api.post(
+        "/auth/register",
+        content=orjson.dumps({DOTTED_KEY: "\x00", "username": "x", "email": "e", "password": 1}),
+        headers={"Content-Type": JSON},
+    )
+    assert dotted.status_code == 400, dotted.text
+    body = dotted.json()
+    assert body["code"] == 50035 and 10 < _depth(body["errors"]) <= 40
+    assert len(dotted.content) < 8192
+    nested = await api.post(
+        "/auth/register",
+        content=b"[" * 500 + b'"\\u0000"' + b"]" * 500,
+        headers={"Content-Type": JSON},
+    )
+    assert nested.status_code == 400, nested.text
+    (error,) = nested.json()["errors"]["_body"]["_errors"]
+    assert error["code"] == "BASE_TYPE_MAX_DEPTH" and "32 levels" in error["message"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "Traceback" not in caplog.text
