@@ -33,10 +33,11 @@ MESSAGE_CREATE = RateLimit("message-create", limit=5, window=5.0)
 GUILD_CREATE = RateLimit("guild-create", limit=10, window=3600.0)
 
 
-# Routes for callers who are not signed in yet (register, log in, refresh)
-# are limited per client address even when a valid token comes along: the
-# token says nothing about who is registering or guessing, and keying by it
-# would give every account registered five more attempts a minute.
+# Rules counted per client address even for a signed-in caller, and then per
+# user as well. Register, log in and refresh act for no one yet: counted by
+# the token alone, every account registered would give five more attempts a
+# minute. A password check for a signed-in user (a change, a deletion) is
+# counted by the user too, so a stolen token cannot guess from many addresses.
 ADDRESS_KEYED = frozenset({AUTH})
 
 
@@ -114,6 +115,15 @@ def _multiplied(rule: RateLimit, factor: float) -> RateLimit:
     return RateLimit(rule.bucket, max(1, int(rule.limit * factor)), rule.window)
 
 
+async def _counted_as(rule: RateLimit) -> tuple[str, ...]:
+    """The keys a hit of ``rule`` counts against: the caller's, and the address's if keyed so."""
+    caller = await caller_key()
+    if rule not in ADDRESS_KEYED:
+        return (caller,)
+    address = address_key()
+    return (address,) if caller == address else (address, caller)
+
+
 def rate_limited(
     rule: RateLimit, scope: Callable[[], str] = lambda: ""
 ) -> Callable[[Callable[P, Awaitable[Response]]], Callable[P, Awaitable[Response]]]:
@@ -123,13 +133,17 @@ def rate_limited(
         @wraps(handler)
         async def limited(*args: P.args, **kwargs: P.kwargs) -> Response:
             effective = _scaled(rule)
-            who = address_key() if rule in ADDRESS_KEYED else await caller_key()
-            key = f"{who}|{scope()}"
-            decision = await services().rate_limiter.hit(effective, key)
-            if not decision.allowed:
-                return too_many(effective, decision, is_global=False)
-            # Headers are added after the handler, also when it fails (see install).
-            g.rate_limit_headers = _headers(effective, decision)
+            where = scope()
+            decisions = []
+            for who in await _counted_as(rule):
+                decision = await services().rate_limiter.hit(effective, f"{who}|{where}")
+                if not decision.allowed:
+                    return too_many(effective, decision, is_global=False)
+                decisions.append(decision)
+            # The headers tell of the bucket nearest its limit; they are added
+            # after the handler, also when it fails (see install).
+            nearest = min(decisions, key=lambda d: d.remaining)
+            g.rate_limit_headers = _headers(effective, nearest)
             return await handler(*args, **kwargs)
 
         return limited

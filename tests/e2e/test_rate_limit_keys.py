@@ -143,3 +143,18 @@ async def test_a_trusted_proxy_names_the_client(proxied_api):
 async def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(api):
     statuses = [(await _guesses(api, f"203.0.113.{n}", 1))[0] for n in range(AUTH_LIMIT + 1)]
     assert statuses == [401] * AUTH_LIMIT + [429]
+
+
+async def test_a_signed_in_password_check_is_counted_per_user_from_any_address(proxied_api):
+    """A stolen token guessing its user's password gains nothing from changing address."""
+    headers = bearer((await register(proxied_api, "victim"))["access_token"])
+    statuses = []
+    for n in range(AUTH_LIMIT + 1):
+        guess = await proxied_api.post(
+            "/users/@me/delete",
+            json={"password": f"guess {n:04}"},
+            headers={**headers, "X-Forwarded-For": f"198.51.100.{n + 1}"},
+        )
+        statuses.append(guess.status_code)
+    assert all(400 <= s < 500 and s != 429 for s in statuses[:AUTH_LIMIT]), statuses
+    assert statuses[AUTH_LIMIT] == 429
