@@ -172,6 +172,11 @@ async def test_kicked_or_banned_members_get_guild_delete_and_nothing_more(api, g
     home = await guild(api, alice)
     for p in (kicked, banned, stays):
         await join(api, alice, p, home)
+    for p in (kicked, banned):  # so alice's marker DMs reach them once they share no guild
+        allowed = await api.patch(
+            "/users/@me/settings", json={"allow_dms_from_anyone": True}, headers=p.headers
+        )
+        assert allowed.status_code == 200, allowed.text
     channel = text_channel(home)
     async with (
         identified(gateway.url, kicked) as kicked_client,

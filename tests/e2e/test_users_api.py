@@ -43,6 +43,45 @@ async def _bot(api: httpx.AsyncClient, owner: dict[str, str], name: str = "Helpe
     return created.json()
 
 
+async def _guild_with(api: httpx.AsyncClient, owner: dict[str, str], *members) -> dict:
+    """A guild of ``owner`` that each of ``members`` (headers) joins through an invite."""
+    guild = (await api.post("/guilds", json={"name": "Common"}, headers=owner)).json()
+    invite = await api.post(
+        f"/channels/{guild['channels'][0]['id']}/invites", json={"max_age": 0}, headers=owner
+    )
+    assert invite.status_code == 200, invite.text
+    for member in members:
+        joined = await api.post(f"/invites/{invite.json()['code']}", headers=member)
+        assert joined.status_code == 200, joined.text
+    return dict(guild)
+
+
+async def _add_bot(api: httpx.AsyncClient, owner: dict[str, str], app: dict, guild: dict) -> None:
+    added = await api.post(
+        "/oauth2/authorize",
+        json={"client_id": app["id"], "scope": "bot", "guild_id": guild["id"], "permissions": "0"},
+        headers=owner,
+    )
+    assert added.status_code == 200, added.text
+
+
+async def _open_dm(api: httpx.AsyncClient, sender: dict[str, str], recipient_id) -> httpx.Response:
+    return await api.post(
+        "/users/@me/channels", json={"recipient_id": recipient_id}, headers=sender
+    )
+
+
+async def _say(api: httpx.AsyncClient, sender: dict[str, str], channel_id, text: str):
+    return await api.post(
+        f"/channels/{channel_id}/messages", json={"content": text}, headers=sender
+    )
+
+
+def _cannot_message(response: httpx.Response) -> bool:
+    """Discord's refusal of a DM: 403 with 50007."""
+    return response.status_code == 403 and response.json()["code"] == 50007
+
+
 # -- PATCH /users/@me -------------------------------------------------------------
 
 
@@ -250,6 +289,7 @@ async def test_my_guilds_bad_query_is_refused_naming_the_parameter(api, query, f
 async def test_dm_open_is_idempotent_and_both_sides_list_it(api, services):
     alice, alice_id = await _user(api, "alice")
     bob, bob_id = await _user(api, "bob")
+    await _guild_with(api, alice, bob)
     async with services.bus.subscribe() as stream:
         first = await api.post("/users/@me/channels", json={"recipient_id": bob_id}, headers=alice)
         second = await api.post(
@@ -282,18 +322,129 @@ async def test_dm_open_is_idempotent_and_both_sides_list_it(api, services):
 
 
 @bounded
-async def test_a_bot_may_open_a_dm_with_a_person_but_not_with_a_bot(api):
+async def test_a_bot_may_open_a_dm_with_a_person_it_shares_a_guild_with_but_not_with_a_bot(api):
     owner, owner_id = await _user(api, "owner")
-    first = {"Authorization": f"Bot {(await _bot(api, owner, 'One'))['token']}"}
+    app = await _bot(api, owner, "One")
+    first = {"Authorization": f"Bot {app['token']}"}
     other = await _bot(api, owner, "Two")
-    with_person = await api.post(
-        "/users/@me/channels", json={"recipient_id": owner_id}, headers=first
-    )
+    assert _cannot_message(await _open_dm(api, first, owner_id))
+    guild = await _guild_with(api, owner)
+    await _add_bot(api, owner, app, guild)
+    await _add_bot(api, owner, other, guild)
+
+    with_person = await _open_dm(api, first, owner_id)
     assert with_person.status_code == 200, with_person.text
-    with_bot = await api.post(
-        "/users/@me/channels", json={"recipient_id": other["id"]}, headers=first
+    sent = await _say(api, first, with_person.json()["id"], "hello from a bot")
+    assert sent.status_code == 200, sent.text
+    answered = await _open_dm(api, owner, app["id"])
+    assert answered.json()["id"] == with_person.json()["id"]
+    assert (await _say(api, owner, answered.json()["id"], "hello bot")).status_code == 200
+    assert _cannot_message(await _open_dm(api, first, other["id"]))
+
+
+@bounded
+async def test_a_dm_with_a_stranger_is_refused_and_nothing_is_stored(api, services):
+    alice, alice_id = await _user(api, "alice")
+    bob, bob_id = await _user(api, "bob")
+    carol, _ = await _user(api, "carol")
+    await _guild_with(api, alice, carol)  # a guild of alice's, without bob
+    async with services.bus.subscribe() as stream:
+        refused = await _open_dm(api, alice, bob_id)
+        events = drain(stream)
+    assert _cannot_message(refused)
+    assert refused.json()["message"] == "Cannot send messages to this user"
+    assert events == []
+    for who in (alice, bob):
+        assert (await api.get("/users/@me/channels", headers=who)).json() == []
+    assert _cannot_message(await _open_dm(api, bob, alice_id))
+
+
+@bounded
+async def test_a_recipient_who_allows_dms_from_anyone_can_be_messaged_until_they_stop(api):
+    alice, _ = await _user(api, "alice")
+    bob, bob_id = await _user(api, "bob")
+    assert (await api.get("/users/@me/settings", headers=bob)).json() == {
+        "allow_dms_from_anyone": False
+    }
+    allowed = await api.patch(
+        "/users/@me/settings", json={"allow_dms_from_anyone": True}, headers=bob
     )
-    assert with_bot.status_code == 403 and with_bot.json()["code"] == 50007
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json() == {"allow_dms_from_anyone": True}
+    assert (await api.get("/users/@me/settings", headers=bob)).json() == allowed.json()
+
+    opened = await _open_dm(api, alice, bob_id)
+    assert opened.status_code == 200, opened.text
+    dm = opened.json()["id"]
+    assert (await _say(api, alice, dm, "hi stranger")).status_code == 200
+    # Consent is one-way: alice did not give hers, so bob needs the DM alice opened.
+    assert (await _say(api, bob, dm, "hi back")).status_code == 403
+
+    closed = await api.patch(
+        "/users/@me/settings", json={"allow_dms_from_anyone": False}, headers=bob
+    )
+    assert closed.json() == {"allow_dms_from_anyone": False}
+    assert _cannot_message(await _say(api, alice, dm, "still there?"))
+    # An empty PATCH changes nothing.
+    same = await api.patch("/users/@me/settings", json={}, headers=bob)
+    assert same.status_code == 200 and same.json() == {"allow_dms_from_anyone": False}
+
+
+@bounded
+async def test_after_leaving_the_shared_guild_sends_into_the_old_dm_are_refused(api):
+    alice, alice_id = await _user(api, "alice")
+    bob, bob_id = await _user(api, "bob")
+    guild = await _guild_with(api, alice, bob)
+    dm = (await _open_dm(api, alice, bob_id)).json()["id"]
+    earlier = await _say(api, alice, dm, "before")
+    assert earlier.status_code == 200, earlier.text
+
+    kicked = await api.delete(f"/guilds/{guild['id']}/members/{bob_id}", headers=alice)
+    assert kicked.status_code == 204, kicked.text
+
+    assert _cannot_message(await _say(api, alice, dm, "after"))
+    assert _cannot_message(await _say(api, bob, dm, "after"))
+    # The DM and its history stay theirs: it reopens and reads, as on Discord.
+    reopened = await _open_dm(api, bob, alice_id)
+    assert reopened.status_code == 200 and reopened.json()["id"] == dm
+    history = await api.get(f"/channels/{dm}/messages", headers=bob)
+    assert [m["content"] for m in history.json()] == ["before"]
+    # Sharing a guild again opens it again.
+    await _guild_with(api, bob, alice)
+    assert (await _say(api, alice, dm, "back")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"allow_dms_from_anyone": None}, "allow_dms_from_anyone"),
+        ({"allow_dms_from_anyone": "true"}, "allow_dms_from_anyone"),
+        ({"allow_dms_from_anyone": 1}, "allow_dms_from_anyone"),
+        ({"default_guilds_restricted": True}, "default_guilds_restricted"),
+    ],
+)
+@bounded
+async def test_bad_settings_are_refused_naming_the_field_and_nothing_changes(api, body, field):
+    bob, _ = await _user(api, "bob")
+    response = await api.patch("/users/@me/settings", json=body, headers=bob)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == 50035 and field in response.json()["errors"]
+    assert (await api.get("/users/@me/settings", headers=bob)).json() == {
+        "allow_dms_from_anyone": False
+    }
+
+
+@bounded
+async def test_settings_are_for_people_only(api):
+    owner, _ = await _user(api, "owner")
+    bot = {"Authorization": f"Bot {(await _bot(api, owner))['token']}"}
+    for response in (
+        await api.get("/users/@me/settings", headers=bot),
+        await api.patch("/users/@me/settings", json={"allow_dms_from_anyone": True}, headers=bot),
+    ):
+        assert response.status_code == 403 and response.json()["code"] == 20001
+    assert (await api.get("/users/@me/settings")).status_code == 401
+    assert (await api.patch("/users/@me/settings", json={})).status_code == 401
 
 
 @pytest.mark.parametrize(

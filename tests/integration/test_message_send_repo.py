@@ -92,6 +92,7 @@ async def test_a_refused_send_stores_nothing_and_raises_as_compose_did(storage: 
 
 async def test_a_dm_is_composed_from_its_recipients(storage: PostgresStorage):
     alice, bob, eve = [await seed.user(storage) for _ in range(3)]
+    await seed.member(storage, await seed.guild(storage, alice), bob)  # so they may DM
     dm = await storage.channels.open_dm(
         Channel(id=new_id(), type=ChannelType.DM, recipient_ids=(alice.id, bob.id))
     )

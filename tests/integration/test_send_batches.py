@@ -19,7 +19,7 @@ import trio
 from accord.adapters.postgres import send_batches
 from accord.adapters.postgres.storage import PostgresStorage
 from accord.core.entities import Channel, ChannelType, MessageReference, NewMessage
-from accord.core.errors import NotFound, PermissionDenied
+from accord.core.errors import CannotMessageUser, NotFound, PermissionDenied
 from accord.core.permissions import Overwrite, OverwriteType, Permission
 from accord.core.ports.storage import ChannelContext
 from accord.core.services.message_compose import Draft, compose_message
@@ -181,6 +181,46 @@ async def test_each_send_of_a_mixed_batch_gets_its_own_outcome(
     stored = await storage.channels.get_channel(channel)
     assert stored.last_message_id == mention.id
     assert await storage.messages.get_message(channel, mention.id, 0) == mention
+
+
+async def test_a_refused_dm_send_fails_alone_in_its_batch(storage: PostgresStorage, held: Held):
+    place = await room(storage)
+    owner = place.owner
+    stranger, friend = await seed.user(storage), await seed.user(storage)
+    await seed.member(storage, place.guild_id, friend)
+    closed, open_ = [
+        await storage.channels.open_dm(
+            Channel(id=new_id(), type=ChannelType.DM, recipient_ids=(owner.id, other.id))
+        )
+        for other in (stranger, friend)
+    ]
+    parent = await storage.messages.create_message(
+        NewMessage(id=new_id(), channel_id=open_.id, author_id=owner.id, content="parent")
+    )
+
+    async with trio.open_nursery() as nursery:
+        await held.hold(nursery, place.channel.id, owner.id)
+        for key, channel_id, draft_ in [
+            ("guild", place.channel.id, Draft("guild")),
+            ("closed", closed.id, Draft("closed")),
+            ("open", open_.id, Draft("open")),
+            ("closed reply", closed.id, Draft("closed reply", reply_to=str(parent.id))),
+            ("open reply", open_.id, Draft("open reply", reply_to=str(parent.id))),
+        ]:
+            await held.queue(nursery, key, channel_id, owner.id, composer(draft_, owner.id))
+        await held.release()
+
+    assert held.sizes == [1, 5]
+    results = {key: result.unwrap for key, result in held.results.items()}
+    assert results["guild"]().message.content == "guild"
+    assert results["open"]().message.content == "open"
+    assert results["open reply"]().message.reference.message_id == parent.id
+    # The recipient is checked before the reply's target (which is in another channel).
+    for refused in ("closed", "closed reply"):
+        with pytest.raises(CannotMessageUser):
+            results[refused]()
+    assert await live_contents(storage, closed.id) == []
+    assert sorted(await live_contents(storage, open_.id)) == ["open", "open reply", "parent"]
 
 
 def refused_by_the_database(sender: Snowflake, **fields) -> Callable[..., NewMessage]:

@@ -6,7 +6,9 @@ server's per-statement work than in the rows themselves. Sends that arrive
 while a batch is in flight wait for the next one; the next one takes them all
 (up to MAX_BATCH), reads every sender's channel context in one query, composes
 each message, and stores the plain ones with one multi-row statement. A lone
-send is a batch of one and waits for nothing.
+send is a batch of one and waits for nothing. Replies and DM sends each cost
+one more query for their batch, to check the reply's target and whether the
+DM's recipient may still be messaged; a batch without them costs none.
 
 Each send still gets its own outcome, and its response still follows its
 commit: the multi-row insert is one statement, stored whole or not at all,
@@ -34,10 +36,12 @@ from accord.adapters.postgres.channel_rows import (
     channel_from_row,
     permission_context_from_row,
 )
+from accord.adapters.postgres.dm_standing import fetch_dm_standings
 from accord.adapters.postgres.message_rows import author_from_row
 from accord.adapters.postgres.rows import USER_COLUMNS
 from accord.adapters.postgres.sending import new_message_stored, store_one
-from accord.core.entities import NewMessage
+from accord.core.entities import ChannelType, NewMessage
+from accord.core.errors import CannotMessageUser
 from accord.core.ports.storage import ChannelContext, SentMessage
 from accord.core.snowflake import Snowflake
 
@@ -181,6 +185,7 @@ async def _store_batch(pool: asyncpg.Pool, batch: Sequence[_Send]) -> None:
         async with pool.acquire() as connection:
             await _compose_all(connection, batch)
             composed = [s for s in batch if s.message is not None]
+            await _refuse_closed_dms(connection, composed)
             await _drop_dead_replies(connection, composed)
             plain = [s for s in composed if not s.future.done() and not _needs_own_statement(s)]
             if plain:
@@ -228,6 +233,33 @@ def _context_from_row(row: asyncpg.Record, user_id: Snowflake) -> ChannelContext
     if row["context_guild_id"] is None:
         return channel, None
     return channel, permission_context_from_row(row, user_id, channel)
+
+
+async def _refuse_closed_dms(connection: PoolConnectionProxy, sends: Sequence[_Send]) -> None:
+    """A DM send is refused (50007) unless its author may message the other recipient.
+
+    Guild sends never get here past the type test: the query runs only for a
+    batch that holds a DM.
+    """
+    dms: list[tuple[_Send, Snowflake]] = []
+    for send in sends:
+        assert send.found is not None  # composed, so the channel was found
+        channel = send.found[0]
+        if channel.type is not ChannelType.DM:
+            continue
+        others = [r for r in channel.recipient_ids if r != send.author_id]
+        if others:
+            dms.append((send, others[0]))
+        else:  # the other recipient's account is gone
+            send.fail(CannotMessageUser())
+    if not dms:
+        return
+    standings = await fetch_dm_standings(
+        connection, [(send.author_id, recipient) for send, recipient in dms]
+    )
+    for (send, _), standing in zip(dms, standings, strict=True):
+        if not standing.may_message:
+            send.fail(CannotMessageUser())
 
 
 async def _drop_dead_replies(connection: PoolConnectionProxy, sends: Sequence[_Send]) -> None:

@@ -7,15 +7,24 @@ from collections.abc import Sequence
 import asyncpg
 
 from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.dm_standing import fetch_dm_standings
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
 from accord.adapters.postgres.sql import as_mapping, rows_affected, unique_conflict
 from accord.adapters.postgres.tokens import revoke_tokens
 from accord.core.entities import Account, User
+from accord.core.ports.storage import DmStanding, UserSettings
 from accord.core.snowflake import Snowflake
 
 _ACCOUNT_COLUMNS = f"{USER_COLUMNS}, u.email, u.password_hash, u.created_at"
 # Bots have no email or password, so they never read as an Account.
 _IS_ACCOUNT = "u.email IS NOT NULL AND u.password_hash IS NOT NULL"
+
+
+_SETTINGS_COLUMNS = "allow_dms_from_anyone"
+
+
+def _settings_from_row(row: asyncpg.Record) -> UserSettings:
+    return UserSettings(allow_dms_from_anyone=row["allow_dms_from_anyone"])
 
 
 def _account_from_row(row: asyncpg.Record) -> Account:
@@ -48,6 +57,17 @@ class PgUserRepository(PgRepository):
 
     async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
         return await self._bridge.run(self._set_password_hash, user_id, password_hash)
+
+    async def get_settings(self, user_id: Snowflake) -> UserSettings | None:
+        return await self._bridge.run(self._get_settings, user_id)
+
+    async def update_settings(
+        self, user_id: Snowflake, settings: UserSettings
+    ) -> UserSettings | None:
+        return await self._bridge.run(self._update_settings, user_id, settings)
+
+    async def dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding:
+        return await self._bridge.run(self._dm_standing, sender_id, recipient_id)
 
     async def delete_account(self, user_id: Snowflake, username: str) -> bool:
         return await self._bridge.run(self._delete_account, user_id, username)
@@ -143,3 +163,27 @@ class PgUserRepository(PgRepository):
                 return False
             await revoke_tokens(connection, "user_id", user_id)
         return True
+
+    async def _get_settings(self, user_id: Snowflake) -> UserSettings | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_SETTINGS_COLUMNS} FROM users WHERE id = $1", user_id
+            )
+        return None if row is None else _settings_from_row(row)
+
+    async def _update_settings(
+        self, user_id: Snowflake, settings: UserSettings
+    ) -> UserSettings | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(
+                "UPDATE users SET allow_dms_from_anyone = $2, updated_at = now()"
+                f" WHERE id = $1 RETURNING {_SETTINGS_COLUMNS}",
+                user_id,
+                settings.allow_dms_from_anyone,
+            )
+        return None if row is None else _settings_from_row(row)
+
+    async def _dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding:
+        async with self._pool.acquire() as connection:
+            [standing] = await fetch_dm_standings(connection, [(sender_id, recipient_id)])
+        return standing

@@ -48,6 +48,27 @@ class SentMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class DmStanding:
+    """What decides whether a sender may DM a recipient."""
+
+    shares_guild: bool
+    open_to_anyone: bool  # the recipient allows DMs from people who share no guild
+    has_dm: bool = False  # a DM between the two exists already
+
+    @property
+    def may_message(self) -> bool:
+        """Discord's rule: a guild in common, or the recipient's consent."""
+        return self.shares_guild or self.open_to_anyone
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A user's own settings, as GET/PATCH /users/@me/settings show them."""
+
+    allow_dms_from_anyone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class GuildCounts:
     member_count: int
     channel_count: int
@@ -106,6 +127,16 @@ class UserRepository(Protocol):
         ...
 
     async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool: ...
+
+    async def get_settings(self, user_id: Snowflake) -> UserSettings | None: ...
+
+    async def update_settings(
+        self, user_id: Snowflake, settings: UserSettings
+    ) -> UserSettings | None:
+        """Write every setting; None for an unknown user."""
+        ...
+
+    async def dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding: ...
 
     async def delete_account(self, user_id: Snowflake, username: str) -> bool:
         """Erase a human account's login and profile, keeping the user row (renamed to
@@ -350,7 +381,9 @@ class MessageRepository(Protocol):
         hands it to ``compose`` and stores the message it returns as
         ``create_message`` does (nonces included). ``compose`` must be pure,
         as it may run on another thread, and refuses the send by raising;
-        then nothing is stored. None, storing nothing, when the message
+        then nothing is stored. CannotMessageUser, storing nothing, when it
+        goes to a DM whose other recipient the author may not message
+        (``DmStanding.may_message``). None, storing nothing, when the message
         replies to one that is not a live message of the channel.
         """
         ...
@@ -385,18 +418,23 @@ class MessageRepository(Protocol):
         viewer_id: Snowflake,
     ) -> Message | None: ...
 
-    async def delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool: ...
+    async def delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
+        """Delete a live message: its content, mentions, reply reference, reactions and
+        attachments are erased; what paging needs (its id, channel and author) stays."""
+        ...
 
     async def bulk_delete_messages(
         self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
     ) -> list[Snowflake]:
-        """Delete those that are live messages of the channel; returns which were."""
+        """Delete (as ``delete_message``) those that are live messages of the channel;
+        returns which were."""
         ...
 
     async def delete_author_messages(
         self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
     ) -> dict[Snowflake, list[Snowflake]]:
-        """Delete the author's live messages in the guild with ids above ``since``.
+        """Delete (as ``delete_message``) the author's live messages in the guild with
+        ids above ``since``.
 
         Returns the deleted ids per channel, each list in id order.
         """

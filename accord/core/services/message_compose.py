@@ -57,8 +57,9 @@ def compose_message(
 
     Raises what the send is refused with, in the order a client sees them:
     unknown channel, not a text channel, missing SEND_MESSAGES, then bad
-    content, nonce or reply id. Whether the reply's target exists is for
-    storage to check.
+    content, nonce or reply id. Then storage checks, in the same crossing,
+    whether a DM's author may still message its other recipient (50007) and
+    whether the reply's target exists.
     """
     access = channel_access_from(found, author_id)
     channel = access.channel

@@ -9,6 +9,7 @@ from typing import TypeVar
 from accord.core.clock import Clock
 from accord.core.entities import Channel, ChannelType, Guild, User
 from accord.core.errors import (
+    BotsForbidden,
     CannotMessageUser,
     Conflict,
     FieldError,
@@ -18,7 +19,7 @@ from accord.core.errors import (
 )
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import Storage, UserSettings
 from accord.core.services.access import guild_permissions_of
 from accord.core.services.avatars import avatar_hash
 from accord.core.services.departures import publish_departure
@@ -104,7 +105,12 @@ class UserService:
         ]
 
     async def open_dm(self, caller: User, recipient_id: object) -> JSON:
-        """The DM with ``recipient_id``, created on first use; CHANNEL_CREATE when new."""
+        """The DM with ``recipient_id``, created on first use; CHANNEL_CREATE when new.
+
+        A new DM needs a guild in common or the recipient's consent (Discord's
+        50007 otherwise). An existing one is always reopened: its history is
+        the caller's too; each send into it is checked (``send_message``).
+        """
         user_id = caller.id
         recipient_key = parse_snowflake(recipient_id, "recipient_id")
         if recipient_key == user_id:
@@ -116,6 +122,9 @@ class UserService:
             raise NotFound(Resource.USER)
         if caller.bot and recipient.bot:
             raise CannotMessageUser("Bots cannot open DMs with other bots")
+        standing = await self._storage.users.dm_standing(user_id, recipient.id)
+        if not (standing.may_message or standing.has_dm):
+            raise CannotMessageUser()
         candidate = Channel(
             id=self._ids.next_id(), type=ChannelType.DM, recipient_ids=(user_id, recipient.id)
         )
@@ -128,6 +137,30 @@ class UserService:
                 )
             )
         return payload
+
+    async def get_settings(self, caller: User) -> JSON:
+        """The caller's settings; people only, as on Discord."""
+        return _settings_shape(await self._settings(caller))
+
+    async def modify_settings(self, caller: User, allow_dms_from_anyone: bool | None) -> JSON:
+        """Change the settings sent (None: not sent) and answer all of them."""
+        settings = await self._settings(caller)
+        if allow_dms_from_anyone is not None:
+            changed = replace(settings, allow_dms_from_anyone=allow_dms_from_anyone)
+            if changed != settings:
+                saved = await self._storage.users.update_settings(caller.id, changed)
+                if saved is None:
+                    raise NotFound(Resource.USER)
+                settings = saved
+        return _settings_shape(settings)
+
+    async def _settings(self, caller: User) -> UserSettings:
+        if caller.bot:
+            raise BotsForbidden()
+        settings = await self._storage.users.get_settings(caller.id)
+        if settings is None:
+            raise NotFound(Resource.USER)
+        return settings
 
     async def delete_account(self, user: User) -> None:
         """Delete a person's account (the password was checked by the caller).
@@ -197,6 +230,11 @@ def _checked(
     except ValidationError as exc:
         errors.extend(exc.errors)
         return current
+
+
+def _settings_shape(settings: UserSettings) -> JSON:
+    """Discord's settings object, with the fields Accord has (docs/decisions/0005-dm-consent.md)."""
+    return {"allow_dms_from_anyone": settings.allow_dms_from_anyone}
 
 
 def _avatar(value: object) -> str | None:

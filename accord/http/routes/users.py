@@ -20,7 +20,7 @@ from accord.core.snowflake import Snowflake, parse_snowflake
 from accord.core.validation import validate_int
 from accord.http.body import read_body
 from accord.http.context import services
-from accord.http.exact import SnowflakeId
+from accord.http.exact import ExactBool, SnowflakeId
 from accord.http.principal import current_principal
 from accord.http.ratelimit import AUTH, rate_limited
 from accord.http.responses import json_response, no_content
@@ -47,6 +47,13 @@ class DeleteMeBody(BaseModel):
 class OpenDmBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     recipient_id: SnowflakeId
+
+
+class ModifySettingsBody(BaseModel):
+    # Discord's legacy settings object, with the one field Accord keeps; fields
+    # Accord does not have are refused rather than silently dropped.
+    model_config = ConfigDict(extra="forbid")
+    allow_dms_from_anyone: ExactBool = False  # DMs from people who share no guild
 
 
 def _optional_id(name: str) -> Snowflake | None:
@@ -170,6 +177,22 @@ async def open_dm() -> Response:
     principal = await current_principal()
     body = await read_body(OpenDmBody)
     return json_response(await services().users.open_dm(principal.user, body.recipient_id))
+
+
+@blueprint.get("/@me/settings")
+async def get_my_settings() -> Response:
+    principal = await current_principal()
+    return json_response(await services().users.get_settings(principal.user))
+
+
+@blueprint.patch("/@me/settings")
+@document_request(ModifySettingsBody)
+async def modify_my_settings() -> Response:
+    principal = await current_principal()
+    body = await read_body(ModifySettingsBody)
+    sent = body.model_fields_set
+    allow = body.allow_dms_from_anyone if "allow_dms_from_anyone" in sent else None
+    return json_response(await services().users.modify_settings(principal.user, allow))
 
 
 @blueprint.get("/<user_id>")
