@@ -40,6 +40,19 @@ async def test_standing_reads_a_shared_guild_consent_and_an_existing_dm(storage:
     assert not (await standing(carol.id, alice.id)).may_message
 
 
+async def test_a_deleted_account_cannot_be_messaged(storage: PostgresStorage):
+    alice, bob = await seed.user(storage), await seed.user(storage)
+    await seed.member(storage, await seed.guild(storage, alice), bob)
+    await storage.users.update_settings(bob.id, UserSettings(allow_dms_from_anyone=True))
+    dm = await open_dm(storage, alice, bob)
+
+    assert await storage.users.delete_account(bob.id, f"Deleted User {bob.id:016x}")
+
+    assert not (await storage.users.dm_standing(alice.id, bob.id)).may_message
+    with pytest.raises(CannotMessageUser):
+        await storage.messages.send_message(dm.id, alice.id, composer(Draft("hi"), alice.id))
+
+
 async def test_settings_default_off_and_round_trip(storage: PostgresStorage):
     alice = await seed.user(storage)
     assert await storage.users.get_settings(alice.id) == UserSettings(allow_dms_from_anyone=False)

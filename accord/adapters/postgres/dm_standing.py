@@ -12,13 +12,14 @@ from accord.core.snowflake import Snowflake
 # For each (sender, recipient) pair, in the order given: whether they share a
 # guild (members_user finds the sender's guilds, the members key each one's
 # recipient row), whether the recipient allows DMs from anyone, and whether a
-# DM between them exists (channels_dm_pair).
+# DM between them exists (channels_dm_pair). A deleted account (or a missing
+# one) shares nothing and allows nothing: it cannot be messaged, as on Discord.
 _STANDINGS = (
     "SELECT q.n,"
-    " EXISTS (SELECT 1 FROM members s JOIN members r"
+    " (u.deleted_at IS NULL AND EXISTS (SELECT 1 FROM members s JOIN members r"
     " ON r.guild_id = s.guild_id AND r.user_id = q.recipient_id"
-    " WHERE s.user_id = q.sender_id) AS shares_guild,"
-    " COALESCE(u.allow_dms_from_anyone, false) AS open_to_anyone,"
+    " WHERE s.user_id = q.sender_id)) AS shares_guild,"
+    " COALESCE(u.allow_dms_from_anyone AND u.deleted_at IS NULL, false) AS open_to_anyone,"
     " EXISTS (SELECT 1 FROM channels c WHERE c.type = 1"
     " AND c.dm_low = LEAST(q.sender_id, q.recipient_id)"
     " AND c.dm_high = GREATEST(q.sender_id, q.recipient_id)) AS has_dm"
