@@ -16,7 +16,13 @@ from typing import Any
 from quart_schema import OpenAPIProvider
 
 from accord.http.openapi_operations import OPERATIONS, Operation
-from accord.http.openapi_requests import BODY_FIELDS, HEADERS, QUERIES, path_parameter
+from accord.http.openapi_requests import (
+    BODY_FIELDS,
+    HEADERS,
+    QUERIES,
+    REQUIRED_FIELDS,
+    path_parameter,
+)
 from accord.http.openapi_schemas import COMPONENTS, Schema, ref
 
 API_PREFIX = "/api/v10/"
@@ -138,7 +144,15 @@ def _success(operation: Operation) -> Schema:
     return response
 
 
-def _constrain(schema: Schema, fields: dict[str, Schema], gaps: list[str]) -> None:
+def _allows_null(schema: Schema) -> bool:
+    return schema.get("type") == "null" or any(
+        branch.get("type") == "null" for branch in schema.get("anyOf", ())
+    )
+
+
+def _constrain(
+    schema: Schema, fields: dict[str, Schema], required: frozenset[str], gaps: list[str]
+) -> None:
     """Replace the typed fields of a body model's schema by their limited forms."""
     properties = schema.get("properties", {})
     for name, limited in fields.items():
@@ -147,7 +161,10 @@ def _constrain(schema: Schema, fields: dict[str, Schema], gaps: list[str]) -> No
             gaps.append(f"the body model {schema.get('title')} has no field {name}")
             continue
         replacement = copy.deepcopy(limited)
-        if any(branch.get("type") == "null" for branch in original.get("anyOf", ())):
+        if name in required:
+            original = {k: v for k, v in original.items() if k != "default"}
+            schema["required"] = sorted({*schema.get("required", ()), name})
+        elif _allows_null(original) and not _allows_null(replacement):
             replacement = {"anyOf": [replacement, {"type": "null"}]}
         for kept in ("default", "title"):
             if kept in original:
@@ -162,7 +179,7 @@ def _constrain_bodies(document: Schema, gaps: list[str]) -> None:
         title = schema.get("title")
         if isinstance(title, str) and title in BODY_FIELDS and title not in seen:
             seen.add(title)
-            _constrain(schema, BODY_FIELDS[title], gaps)
+            _constrain(schema, BODY_FIELDS[title], REQUIRED_FIELDS.get(title, frozenset()), gaps)
 
     for item in document["paths"].values():
         for operation in item.values():

@@ -91,6 +91,9 @@ OVERWRITE_INPUT: Schema = {
 OVERWRITES = array(OVERWRITE_INPUT) | {"maxItems": MAX_OVERWRITES}
 CHANNEL_POSITION = _int(0, POSITION_MAX)
 
+# A message's text: not blank (Accord sends no embeds, files or stickers, so text is required).
+CONTENT = _text(1, CONTENT_MAX, "\\S")
+
 # Per body model (by its class name), the full schema of the fields whose limits
 # the services check. A field that may also be null stays nullable.
 BODY_FIELDS: dict[str, dict[str, Schema]] = {
@@ -128,7 +131,7 @@ BODY_FIELDS: dict[str, dict[str, Schema]] = {
         "deny": BITFIELD,
     },
     "CreateMessageBody": {
-        "content": _text(0, CONTENT_MAX),
+        "content": CONTENT,
         "nonce": {
             "anyOf": [
                 _text(0, NONCE_MAX),
@@ -137,7 +140,7 @@ BODY_FIELDS: dict[str, dict[str, Schema]] = {
         },
     },
     "MessageReferenceBody": {"message_id": SNOWFLAKE_VALUE},
-    "EditMessageBody": {"content": _text(1, CONTENT_MAX)},
+    "EditMessageBody": {"content": CONTENT},
     "BulkDeleteBody": {
         "messages": array(SNOWFLAKE_VALUE) | {"minItems": BULK_MIN, "maxItems": BULK_MAX}
     },
@@ -153,6 +156,7 @@ BODY_FIELDS: dict[str, dict[str, Schema]] = {
     "CreateInviteBody": {
         "max_age": _int(0, INVITE_MAX_AGE),
         "max_uses": _int(0, INVITE_MAX_USES),
+        "target_type": {"type": "null", "description": "Stream and activity invites are refused."},
     },
     "CreateApplicationBody": {"name": NAME, "description": _text(0, 400)},
     "AuthorizeBody": {
@@ -162,6 +166,13 @@ BODY_FIELDS: dict[str, dict[str, Schema]] = {
         "permissions": BITFIELD,
     },
     "OpenDmBody": {"recipient_id": SNOWFLAKE_VALUE},
+}
+
+
+# Fields the model leaves optional but the service requires (and never takes as null).
+REQUIRED_FIELDS: dict[str, frozenset[str]] = {
+    "CreateMessageBody": frozenset({"content"}),
+    "EditMessageBody": frozenset({"content"}),
 }
 
 
@@ -264,7 +275,12 @@ def path_parameter(name: str) -> Schema:
     if name == "emoji":
         return {
             "type": "string",
-            "minLength": 1,
+            # Symbols of the Miscellaneous Symbols and Pictographs and Emoticons
+            # blocks, or a custom emoji's name:id (a:name:id when animated).
+            "pattern": (
+                "^(?:[\u2600-\u26ff\U0001f300-\U0001f64f]{1,4}"
+                "|(?:a:)?[A-Za-z0-9_]{2,32}:[1-9][0-9]{0,17})$"
+            ),
             "description": "A unicode emoji, or name:id for a custom emoji (URL-encoded).",
         }
     return SNOWFLAKE_TEXT
