@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import jsonschema_rs  # schemathesis's validator, pinned with it
+import pytest
 
 from tests.e2e.conftest import account, bearer, bounded
 
@@ -334,3 +335,13 @@ async def test_every_operation_answers_as_documented(api: httpx.AsyncClient):
 
     # Every operation the document describes has succeeded once.
     assert set(contract.operations) - contract.succeeded == set()
+
+
+@pytest.mark.parametrize("services", [0.001], indirect=True)  # one request per bucket
+@bounded
+async def test_a_rate_limited_answer_is_as_documented(api: httpx.AsyncClient):
+    contract = Contract((await api.get("/openapi.json")).json())
+    body = {"username": "limited", "email": "limited@example.com", "password": "correct horse"}
+    answers = [await api.post("/auth/register", json=body) for _ in range(2)]
+    limited = contract.check("register", answers[-1], 429)
+    assert limited["retry_after"] > 0
