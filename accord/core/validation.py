@@ -12,7 +12,9 @@ import unicodedata
 from accord.core.errors import ValidationError
 
 USERNAME_MIN, USERNAME_MAX = 2, 32
-PASSWORD_MIN, PASSWORD_MAX = 8, 72  # bcrypt-era ceiling kept from seed 000; argon2 has none
+# 72 is the bcrypt-era ceiling kept from seed 000: argon2 takes any length,
+# but a bound keeps a hash's input (and an attacker's request) small.
+PASSWORD_MIN, PASSWORD_MAX = 8, 72
 NAME_MIN, NAME_MAX = 1, 100  # guild, channel and role names
 CONTENT_MIN, CONTENT_MAX = 1, 2000
 TOPIC_MAX = 1024
@@ -85,6 +87,7 @@ def validate_email(value: object, field: str = "email") -> str:
 
 
 def validate_password(value: object, field: str = "password") -> str:
+    """A password's shape only; a new one must also pass ``password_policy``."""
     return _length(_require_str(value, field), field, PASSWORD_MIN, PASSWORD_MAX)
 
 
