@@ -116,6 +116,10 @@ class AuthService:
         self._live_sessions: dict[Snowflake, tuple[float, Snowflake]] = {}
         self._bots: dict[bytes, tuple[Application, float]] = {}
         self._principals: dict[str, tuple[Principal, float]] = {}
+        # Counts apply() calls. An answer read from storage is cached only if
+        # nothing was forgotten while it was read: a read begun before a
+        # logout and answered after it must not put the login back.
+        self._forgotten = 0
         # Verifying against this when the email is unknown makes both failures
         # cost the same, so timing does not reveal which accounts exist.
         self._decoy_hash: str | None = None
@@ -254,6 +258,7 @@ class AuthService:
 
     def apply(self, kind: Kind, key: int) -> None:
         """Forget what is cached about `kind` `key` (announced by this or another process)."""
+        self._forgotten += 1
         if kind == "session":
             self._live_sessions.pop(Snowflake(key), None)
             for token, (principal, _) in list(self._principals.items()):
@@ -291,12 +296,15 @@ class AuthService:
             if live is not None and live[0] > now:
                 return principal
         claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
+        forgotten = self._forgotten
         if not await self._session_live(claims.session_id, claims.user_id):
             raise InvalidToken("Session has ended")
         user = await self._storage.users.get_user(claims.user_id)
         if user is None:
             raise InvalidToken()
         principal = Principal(user, session_id=claims.session_id)
+        if forgotten != self._forgotten:
+            return principal  # see _forgotten: answered, not cached
         if len(self._principals) >= PRINCIPAL_CACHE_MAX:
             self._principals.clear()
         # Never past the token's own expiry.
@@ -355,10 +363,11 @@ class AuthService:
         cached = self._live_sessions.get(session_id)
         if cached is not None and cached[0] > now:
             return True
+        forgotten = self._forgotten
         live = await self._storage.tokens.is_family_live(
             session_id, utc_from_ms(self._clock.now_ms())
         )
-        if live:
+        if live and forgotten == self._forgotten:
             if len(self._live_sessions) >= SESSION_CACHE_MAX:
                 self._live_sessions.clear()  # simple bound; entries are cheap to re-learn
             self._live_sessions[session_id] = (now + SESSION_CACHE_TTL_S, user_id)
@@ -370,9 +379,12 @@ class AuthService:
         cached = self._bots.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
+        forgotten = self._forgotten
         application = await self._storage.applications.get_bot_by_token(digest)
         if application is None:
             raise InvalidToken()
+        if forgotten != self._forgotten:
+            return application  # see _forgotten: answered, not cached
         if len(self._bots) >= BOT_CACHE_MAX:
             self._bots.clear()
         self._bots[digest] = (application, now + SESSION_CACHE_TTL_S)
