@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test check lint typecheck unit integration e2e bench bench-bridge bench-gateway clean
+.PHONY: run test check lint typecheck unit integration e2e bench bench-bridge bench-gateway settings-table clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-gateway: $(STAMP_DEV)
 	$(BIN)/python loadtest/bench_gateway_fanout.py
 	$(BIN)/python loadtest/bench_gateway_latency.py
 	$(BIN)/python loadtest/bench_gateway_idle.py
+
+## settings-table: rewrite README.md's configuration table from accord/config.py
+settings-table: $(STAMP_DEV)
+	$(BIN)/python -m accord.settings_table README.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

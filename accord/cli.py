@@ -7,31 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from accord.adapters.postgres.migrations import MigrationError
-from accord.config import ConfigError, add_options, load_settings
+from accord.config import ConfigError, add_flags, load_settings
 from accord.logs import configure_logging
 from accord.runner import run_migrate, run_serve
-
-SERVE_OPTIONS = (
-    "host",
-    "api_port",
-    "gateway_port",
-    "gateway_url",
-    "data_dir",
-    "database_url",
-    "redis_url",
-    "redis_prefix",
-    "presence_ttl_s",
-    "log_format",
-    "access_log",
-    "worker_id",
-    "pool_size",
-    "rate_limit_scale",
-    "trusted_proxies",
-    "heartbeat_interval_ms",
-    "resume_window_s",
-    "migrate",
-)
-MIGRATE_OPTIONS = ("data_dir", "database_url", "log_format")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,20 +23,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run Accord in one process. With no DATABASE_URL an embedded "
         "PostgreSQL is started in the data dir and migrated.",
     )
-    add_options(serve, SERVE_OPTIONS)
+    add_flags(serve, "serve")
     for name, surface in (("api", "the REST API"), ("gateway", "the WebSocket gateway")):
         alone = commands.add_parser(
             name,
             help=f"run only {surface}",
             description=f"Run only {surface}; several processes share DATABASE_URL.",
         )
-        add_options(alone, SERVE_OPTIONS)
+        add_flags(alone, name)
     migrate = commands.add_parser(
         "migrate",
         help="apply pending database migrations",
         description="Apply pending migrations in order, each in its own transaction.",
     )
-    add_options(migrate, MIGRATE_OPTIONS)
+    add_flags(migrate, "migrate")
     return parser
 
 

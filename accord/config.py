@@ -1,7 +1,12 @@
 """Settings from command-line flags, ``ACCORD_*`` environment variables and defaults.
 
 Precedence: a flag given on the command line, then the environment, then the
-default. Every setting is listed in the README with its flag and variable.
+default. Every setting is declared once, as a field of `Settings` made by
+`setting()`: its type, default, flag, environment variable, parser, the
+commands that take its flag and what it means. The argparse flags of each
+command, the environment names read, `DEFAULTS` (which other modules import
+instead of repeating a literal) and README.md's configuration table
+(`accord.settings_table`) are all derived from those fields.
 """
 
 from __future__ import annotations
@@ -9,12 +14,21 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from accord.core.snowflake import MAX_WORKER_ID
+
+T = TypeVar("T")
+
+# The commands that run a surface take every flag; `migrate` only the few it uses.
+COMMANDS = ("serve", "api", "gateway", "migrate")
+SERVING_COMMANDS = frozenset(COMMANDS[:3])
+EVERY_COMMAND = frozenset(COMMANDS)
+
+_OPTION = "accord.option"  # the key of a setting's `Option` in its field's metadata
 
 
 class ConfigError(Exception):
@@ -22,15 +36,46 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Option:
-    """One setting: its flag, its environment variable, its default and parser."""
+class Option(Generic[T]):
+    """How one setting is given and documented."""
 
-    name: str
+    name: str  # the `Settings` field
     flag: str | None  # None: environment only (secrets stay out of `ps` output)
     env: str
-    default: Any
-    parse: Callable[[str], Any]
-    help: str
+    default: T
+    parse: Callable[[str], T]
+    meaning: str  # Markdown, as in README.md's table; --help shows it without backticks
+    shown_default: str | None  # Markdown for the table where the value alone says too little
+    commands: frozenset[str]  # the commands that take the flag (the environment applies to all)
+
+    @property
+    def default_text(self) -> str:
+        """The default as README.md's table shows it (Markdown)."""
+        if self.shown_default is not None:
+            return self.shown_default
+        value: object = self.default
+        if value is None:
+            return "unset"
+        if isinstance(value, bool):
+            value = int(value)  # flags take 1/0
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return f"`{value}`"
+
+
+def setting(
+    default: T,
+    *,
+    flag: str | None,
+    env: str,
+    parse: Callable[[str], T],
+    meaning: str,
+    shown_default: str | None = None,
+    commands: frozenset[str] = SERVING_COMMANDS,
+) -> T:
+    """Declare a `Settings` field: its default, and how it is given and documented."""
+    option = Option("", flag, env, default, parse, meaning, shown_default, commands)
+    return field(default=default, metadata={_OPTION: option})
 
 
 def _port(text: str) -> int:
@@ -51,6 +96,10 @@ def _optional(text: str) -> str | None:
     return text or None
 
 
+def _flag(text: str) -> bool:
+    return text.lower() in ("1", "true", "yes")
+
+
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
 
 
@@ -61,182 +110,177 @@ def _networks(text: str) -> Networks:
     )
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("host", "--host", "ACCORD_HOST", "127.0.0.1", str, "address to listen on"),
-    Option("api_port", "--api-port", "ACCORD_API_PORT", 8080, _port, "REST API port (0: any)"),
-    Option(
-        "gateway_port",
-        "--gateway-port",
-        "ACCORD_GATEWAY_PORT",
-        8081,
-        _port,
-        "gateway WebSocket port (0: any)",
-    ),
-    Option(
-        "gateway_url",
-        "--gateway-url",
-        "ACCORD_GATEWAY_URL",
-        None,
-        _optional,
-        "public gateway URL clients are told to use; unset: ws://HOST:GATEWAY_PORT",
-    ),
-    Option(
-        "heartbeat_interval_ms",
-        "--heartbeat-interval",
-        "ACCORD_HEARTBEAT_INTERVAL_MS",
-        41250,
-        int,
-        "gateway heartbeat interval in milliseconds told to clients in HELLO",
-    ),
-    Option(
-        "resume_window_s",
-        "--resume-window",
-        "ACCORD_RESUME_WINDOW_S",
-        300.0,
-        float,
-        "seconds a dropped gateway session stays resumable",
-    ),
-    Option(
-        "data_dir",
-        "--data-dir",
-        "ACCORD_DATA_DIR",
-        Path("./.accord"),
-        Path,
-        "directory for the embedded database and other local state",
-    ),
-    Option(
-        "database_url",
-        "--database-url",
-        "DATABASE_URL",
-        None,
-        _optional,
-        "PostgreSQL URL; unset: an embedded PostgreSQL in the data dir",
-    ),
-    Option(
-        "redis_url",
-        "--redis-url",
-        "REDIS_URL",
-        None,
-        _optional,
-        "Redis URL for multi-process deployments; unset: in-process state",
-    ),
-    Option(
-        "redis_prefix",
-        "--redis-prefix",
-        "ACCORD_REDIS_PREFIX",
-        "accord",
-        str,
-        "prefix of every Redis key, so deployments can share one Redis",
-    ),
-    Option(
-        "presence_ttl_s",
-        "--presence-ttl",
-        "ACCORD_PRESENCE_TTL_S",
-        30.0,
-        float,
-        "seconds after which a silent gateway process's users count as offline (Redis)",
-    ),
-    Option(
-        "worker_id",
-        "--worker-id",
-        "ACCORD_WORKER_ID",
-        0,
-        _worker_id,
-        "snowflake worker id, 0-1023, distinct per process",
-    ),
-    Option(
-        "pool_size",
-        "--pool-size",
-        "ACCORD_POOL_SIZE",
-        10,
-        int,
-        "PostgreSQL connections per process",
-    ),
-    Option(
-        "rate_limit_scale",
-        "--rate-limit-scale",
-        "ACCORD_RATE_LIMIT_SCALE",
-        1.0,
-        float,
-        "multiply every rate limit (e.g. 100 for load tests)",
-    ),
-    Option(
-        "trusted_proxies",
-        "--trusted-proxies",
-        "ACCORD_TRUSTED_PROXIES",
-        (),
-        _networks,
-        "addresses or CIDR blocks (comma-separated) of reverse proxies whose "
-        "X-Forwarded-For names the client; unset: none, the connection's peer is the client",
-    ),
-    Option(
-        "jwt_secret",
-        None,
-        "ACCORD_JWT_SECRET",
-        None,
-        _optional,
-        "secret signing access tokens (32+ bytes); unset: generated once into the data dir",
-    ),
-    Option(
-        "log_format",
-        "--log-format",
-        "ACCORD_LOG_FORMAT",
-        "text",
-        str,
-        "log lines as text, or json (one object per line, with request ids)",
-    ),
-    Option(
-        "access_log",
-        "--access-log",
-        "ACCORD_ACCESS_LOG",
-        False,
-        lambda t: t.lower() in ("1", "true", "yes"),
-        "log every REST request: method, route, status, duration, request id (1/0)",
-    ),
-    Option(
-        "migrate",
-        "--migrate",
-        "ACCORD_MIGRATE",
-        True,
-        lambda t: t.lower() in ("1", "true", "yes"),
-        "apply pending migrations at start (1/0)",
-    ),
-)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
-    host: str = "127.0.0.1"
-    api_port: int = 8080
-    gateway_port: int = 8081
-    gateway_url: str | None = None
-    heartbeat_interval_ms: int = 41250
-    resume_window_s: float = 300.0
-    data_dir: Path = Path("./.accord")
-    database_url: str | None = None
-    redis_url: str | None = None
-    redis_prefix: str = "accord"
-    presence_ttl_s: float = 30.0
-    worker_id: int = 0
-    pool_size: int = 10
-    jwt_secret: str | None = None
-    rate_limit_scale: float = 1.0
-    trusted_proxies: Networks = ()
-    log_format: str = "text"
-    access_log: bool = False
-    migrate: bool = True
+    """Every setting of a process, in the order README.md's table lists them."""
+
+    host: str = setting(
+        "127.0.0.1",
+        flag="--host",
+        env="ACCORD_HOST",
+        parse=str,
+        meaning="address to listen on",
+    )
+    api_port: int = setting(
+        8080,
+        flag="--api-port",
+        env="ACCORD_API_PORT",
+        parse=_port,
+        meaning="REST API port (`0`: any free port)",
+    )
+    gateway_port: int = setting(
+        8081,
+        flag="--gateway-port",
+        env="ACCORD_GATEWAY_PORT",
+        parse=_port,
+        meaning="gateway WebSocket port",
+    )
+    gateway_url: str | None = setting(
+        None,
+        flag="--gateway-url",
+        env="ACCORD_GATEWAY_URL",
+        parse=_optional,
+        shown_default="`ws://HOST:GATEWAY_PORT`",
+        meaning="gateway URL advertised to clients (`GET /gateway`, READY's `resume_gateway_url`)",
+    )
+    heartbeat_interval_ms: int = setting(
+        41250,  # Discord's
+        flag="--heartbeat-interval",
+        env="ACCORD_HEARTBEAT_INTERVAL_MS",
+        parse=int,
+        meaning="heartbeat interval told to clients in HELLO (1000-600000); "
+        "a connection silent for 1.5 times it is closed with 4009",
+    )
+    resume_window_s: float = setting(
+        300.0,
+        flag="--resume-window",
+        env="ACCORD_RESUME_WINDOW_S",
+        parse=float,
+        meaning="seconds a dropped session stays resumable",
+    )
+    data_dir: Path = setting(
+        Path("./.accord"),
+        flag="--data-dir",
+        env="ACCORD_DATA_DIR",
+        parse=Path,
+        shown_default="`./.accord`",  # Path() drops the leading ./
+        meaning="local state, including the embedded database",
+        commands=EVERY_COMMAND,
+    )
+    database_url: str | None = setting(
+        None,
+        flag="--database-url",
+        env="DATABASE_URL",
+        parse=_optional,
+        meaning="PostgreSQL URL; unset starts the embedded database",
+        commands=EVERY_COMMAND,
+    )
+    redis_url: str | None = setting(
+        None,
+        flag="--redis-url",
+        env="REDIS_URL",
+        parse=_optional,
+        meaning="Redis URL for multi-process deployments",
+    )
+    redis_prefix: str = setting(
+        "accord",
+        flag="--redis-prefix",
+        env="ACCORD_REDIS_PREFIX",
+        parse=str,
+        meaning="prefix of every Redis key (deployments may share a Redis)",
+    )
+    presence_ttl_s: float = setting(
+        30.0,
+        flag="--presence-ttl",
+        env="ACCORD_PRESENCE_TTL_S",
+        parse=float,
+        meaning="with Redis: seconds after which a silent gateway's users count as offline (3-600)",
+    )
+    log_format: str = setting(
+        "text",
+        flag="--log-format",
+        env="ACCORD_LOG_FORMAT",
+        parse=str,
+        meaning="`text`, or `json`: one object per line with request ids",
+        commands=EVERY_COMMAND,
+    )
+    access_log: bool = setting(
+        False,
+        flag="--access-log",
+        env="ACCORD_ACCESS_LOG",
+        parse=_flag,
+        meaning="`1`: log every REST request (method, route, status, duration, request id)",
+    )
+    worker_id: int = setting(
+        0,
+        flag="--worker-id",
+        env="ACCORD_WORKER_ID",
+        parse=_worker_id,
+        meaning="snowflake worker id (0-1023), distinct per process",
+    )
+    pool_size: int = setting(
+        10,
+        flag="--pool-size",
+        env="ACCORD_POOL_SIZE",
+        parse=int,
+        meaning="PostgreSQL connections per process",
+    )
+    rate_limit_scale: float = setting(
+        1.0,
+        flag="--rate-limit-scale",
+        env="ACCORD_RATE_LIMIT_SCALE",
+        parse=float,
+        meaning="multiply every rate limit (load tests use a large value)",
+    )
+    trusted_proxies: Networks = setting(
+        (),
+        flag="--trusted-proxies",
+        env="ACCORD_TRUSTED_PROXIES",
+        parse=_networks,
+        shown_default="unset (none)",
+        meaning="comma-separated addresses or CIDR blocks (`10.0.0.0/8, ::1`) of reverse "
+        "proxies in front of the API. Rate limits count a signed-in caller by user and anyone "
+        "else by address (register, login, refresh and password checks by address as well): "
+        "the connection's peer, or, when the peer is a trusted proxy, the rightmost "
+        "`X-Forwarded-For` entry no trusted proxy wrote (IPv6 clients by their /64). Set it "
+        "only to proxies that overwrite or append to that header",
+    )
+    migrate: bool = setting(
+        True,
+        flag="--migrate",
+        env="ACCORD_MIGRATE",
+        parse=_flag,
+        meaning="apply pending migrations when `serve`, `api` or `gateway` starts",
+    )
+    jwt_secret: str | None = setting(
+        None,
+        flag=None,
+        env="ACCORD_JWT_SECRET",
+        parse=_optional,
+        shown_default="generated once into the data dir",
+        meaning="secret signing access tokens, 32+ bytes; processes sharing a database must "
+        "share it",
+    )
 
 
-def add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
-    """Add the flags of the named options; unset flags stay None so env can apply."""
+OPTIONS: tuple[Option[Any], ...] = tuple(
+    replace(f.metadata[_OPTION], name=f.name) for f in fields(Settings)
+)
+DEFAULTS = Settings()  # typed defaults for modules that need one without a process's settings
+
+
+def add_flags(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add the flags `command` takes; unset flags stay None so the environment can apply."""
     for option in OPTIONS:
-        if option.name in names and option.flag is not None:
+        if option.flag is not None and command in option.commands:
+            default = option.default_text.replace("`", "")
+            meaning = option.meaning.replace("`", "")
             parser.add_argument(
                 option.flag,
                 dest=option.name,
                 default=None,
                 metavar=option.name.upper(),
-                help=f"{option.help} [env {option.env}; default {option.default}]",
+                help=f"{meaning} [env {option.env}; default {default}]",
             )
 
 

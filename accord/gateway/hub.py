@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import trio
 
+from accord.config import DEFAULTS
 from accord.core.errors import AuthenticationError
 from accord.core.ports.bus import EventBus
 from accord.core.ports.handoff import SessionHandoffs
@@ -55,13 +56,13 @@ CLEANUP_TIMEOUT_S = 2.0
 
 @dataclass(frozen=True, slots=True)
 class GatewayConfig:
-    heartbeat_interval_ms: int = 41_250  # Discord's
-    resume_window_s: float = 300.0
+    heartbeat_interval_ms: int = DEFAULTS.heartbeat_interval_ms
+    resume_window_s: float = DEFAULTS.resume_window_s
     # Advertised to clients as resume_gateway_url; set once the port is bound.
     public_url: str = ""
     # How often this process renews its presence liveness and looks for
     # processes whose liveness lapsed (a third of the presence TTL).
-    presence_refresh_s: float = 10.0
+    presence_refresh_s: float = DEFAULTS.presence_ttl_s / 3
 
 
 def _sessions(gateway: Gateway) -> dict[str, float]:
