@@ -128,7 +128,7 @@ async def test_many_users_statuses_are_read_in_bounded_batches(
 
 
 async def test_invisible_shows_as_offline(link: RedisLink, prefix: str) -> None:
-    presence = RedisPresence(link, prefix, process="one")
+    presence = RedisPresence(link, prefix, ttl_s=30, process="one")
     await presence.keep_alive()
     assert (await presence.set_session_status(ALICE, "a", Status.INVISIBLE)).after is Status.OFFLINE
 

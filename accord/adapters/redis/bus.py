@@ -86,7 +86,7 @@ class StreamSubscription:
 
 
 class RedisEventBus:
-    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+    def __init__(self, link: RedisLink, prefix: str) -> None:
         self._link = link
         self._guild_streams = [f"{prefix}:events:{n}" for n in range(SHARDS)]
         self._user_stream = f"{prefix}:events:users"

@@ -14,7 +14,7 @@ WRITE_BATCH: Final = 500
 
 
 class RedisSessionHandoffs:
-    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+    def __init__(self, link: RedisLink, prefix: str) -> None:
         self._link = link
         self._prefix = prefix
 

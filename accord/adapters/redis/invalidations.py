@@ -33,7 +33,7 @@ ANNOUNCE_DEADLINE_S: Final = 30.0
 
 
 class RedisInvalidations:
-    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+    def __init__(self, link: RedisLink, prefix: str) -> None:
         self._link = link
         self._stream = f"{prefix}:invalidations"
 

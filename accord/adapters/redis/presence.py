@@ -27,7 +27,6 @@ from accord.adapters.redis.client import RedisLink, text
 from accord.core.ports.presence import PresenceState, Status, StatusChange, aggregate
 from accord.core.snowflake import Snowflake
 
-DEFAULT_TTL_S: Final = 30.0
 # Only one live process cleans up after a dead one; the claim outlives a slow cleanup.
 REAP_CLAIM_S: Final = 60
 # Users whose statuses one pipeline reads (a GUILD_CREATE asks for up to 250,
@@ -83,9 +82,9 @@ class RedisPresence:
     def __init__(
         self,
         link: RedisLink,
-        prefix: str = "accord",
+        prefix: str,
         *,
-        ttl_s: float = DEFAULT_TTL_S,
+        ttl_s: float,
         process: str | None = None,
     ) -> None:
         self._link = link

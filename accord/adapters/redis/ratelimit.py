@@ -23,7 +23,7 @@ return {count, ttl}
 
 
 class RedisRateLimiter:
-    def __init__(self, link: RedisLink, prefix: str = "accord") -> None:
+    def __init__(self, link: RedisLink, prefix: str) -> None:
         self._link = link
         self._prefix = prefix
         self._script: Any = link.client.register_script(_HIT)
