@@ -44,7 +44,7 @@ unit: $(STAMP_DEV)
 integration: $(STAMP_DEV)
 	$(BIN)/python -m pytest tests/integration
 
-## bench: every benchmark against DESIGN.md's bars, one table; updates docs/benchmarks.md (< 15 min)
+## bench: every benchmark against docs/quality-bars.md's bars, one table; updates docs/benchmarks.md (< 15 min)
 bench: $(STAMP_DEV)
 	$(BIN)/python loadtest/bench_suite.py
 

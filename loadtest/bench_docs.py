@@ -22,7 +22,7 @@ def _load(outcome: dict[str, Any]) -> str:
 
 
 def rows(results: dict[str, Any]) -> list[Row]:
-    """One row per figure the issue and DESIGN.md's bars ask for."""
+    """One row per figure docs/quality-bars.md holds to a bar (and the figures beside them)."""
     steps = results["steps"]
     table: list[Row] = []
     for name, build in (

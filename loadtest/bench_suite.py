@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark against the bars in DESIGN.md, one table, results kept.
+"""`make bench`: every benchmark against docs/quality-bars.md's bars, one table, results kept.
 
 Runs each benchmark script as its own subprocess (each starts a fresh server
 on loopback ports and a temp data dir, and writes its figures with --json),
