@@ -1,4 +1,4 @@
-"""Domain errors. Each carries the seeds' string code and Discord's numeric code.
+"""Domain errors. Each carries Accord's string code and Discord's numeric code.
 
     DomainError
     ├── ValidationError        VALIDATION_ERROR      50035  (field errors)

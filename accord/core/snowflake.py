@@ -15,8 +15,8 @@ from accord.core.errors import ValidationError
 
 Snowflake = NewType("Snowflake", int)
 
-# 2015-01-01T00:00:00Z. Seed 000 proposed a 2024 epoch; Discord clients compute
-# timestamps from ids with this one, so any other would give them wrong dates.
+# 2015-01-01T00:00:00Z, Discord's epoch: Discord clients compute timestamps
+# from ids with this one, so any other would give them wrong dates.
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
 TIMESTAMP_BITS = 42

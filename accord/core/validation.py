@@ -1,4 +1,4 @@
-"""Input rules shared by every surface (seeds 000 and 004, Discord's limits).
+"""Input rules shared by every surface: Discord's limits, and Accord's own for accounts.
 
 Each ``validate_*`` returns the value in its canonical form or raises a
 ValidationError naming the field, with Discord's per-field error code.
@@ -12,7 +12,7 @@ import unicodedata
 from accord.core.errors import ValidationError
 
 USERNAME_MIN, USERNAME_MAX = 2, 32
-# 72 is the bcrypt-era ceiling kept from seed 000: argon2 takes any length,
+# 72 is bcrypt's input ceiling, kept under argon2: argon2 takes any length,
 # but a bound keeps a hash's input (and an attacker's request) small.
 PASSWORD_MIN, PASSWORD_MAX = 8, 72
 NAME_MIN, NAME_MAX = 1, 100  # guild, channel and role names

@@ -1,7 +1,7 @@
 """The one place where errors become HTTP responses.
 
 Bodies carry both what Discord clients read (``code``, ``message``,
-``errors``) and the seeds' ``error`` object (string code, details, request id).
+``errors``) and Accord's own ``error`` object (string code, details, request id).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from accord.http.responses import json_response
 
 P = ParamSpec("P")
 
-# Seed 003's figures; Discord's global limit is 50 requests per second.
+# The global limit is Discord's (50 requests a second); the others are Accord's own.
 GLOBAL = RateLimit("global", limit=50, window=1.0)
 AUTH = RateLimit("auth", limit=5, window=60.0)
 MESSAGE_CREATE = RateLimit("message-create", limit=5, window=5.0)

@@ -1,4 +1,4 @@
-"""Domain errors carry the seeds' string code and Discord's numeric code."""
+"""Domain errors carry Accord's string code and Discord's numeric code."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/auth``: register, login, refresh, logout (seed 000's email/password accounts)."""
+"""``/auth``: register, login, refresh, logout (Accord's own email/password accounts)."""
 
 from __future__ import annotations
 
