@@ -276,7 +276,7 @@ def _depth(value: object) -> int:
 
 
 async def test_the_reported_bodies_are_bounded_400s_over_http(api, caplog):
-    """The issue's two requests, without a login, through the real server."""
+    """A 260-part dotted key with a NUL, and lists nested 500 deep: no login, the real server."""
     caplog.set_level(logging.WARNING)
     dotted = await api.post(
         "/auth/register",

@@ -25,7 +25,7 @@ from tests.e2e.conftest import TEST_JWT_SECRET, bearer
 
 pytestmark = pytest.mark.slow
 
-# The bar: a message one person sends shows at the other's within a second.
+# A bar (docs/quality-bars.md): a message one person sends shows at the other's within a second.
 LIVE_MS = 1_000
 # Anything else the page does (a dialog, a history page, a reconnect) gets this long.
 STEP_MS = 10_000

@@ -1,4 +1,4 @@
-"""Rate limits count a signed-in caller by user and anyone else by address (issue 14, defect 4).
+"""Rate limits count a signed-in caller by user and anyone else by address.
 
 An Authorization header that names no one is no identity: changing it with
 every request must not open a new bucket.
