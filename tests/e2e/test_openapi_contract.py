@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,24 +23,8 @@ from tests.e2e.process import SHUTDOWN_TIMEOUT, accord_serve
 # a time budget it repeats fuzzing and stateful runs until the budget is spent).
 SCHEMATHESIS_MAX_TIME = 90
 SEED = 20261122
-# Every check schemathesis has, less these, each for a reason of Accord's design:
-EXCLUDED_CHECKS = {
-    # Accord validates more than a schema can say, and answers it with 400 as
-    # Discord does: ids in a body must name things in the guild, a password must
-    # not be a common one, an emoji must be one, a bulk delete takes messages under
-    # 14 days old, only one of before/after/around pages messages.
-    "positive_data_acceptance",
-    # Bodies are read in pydantic's lax mode: a numeric string or a 0/1 passes where
-    # the document says integer or boolean (fields whose meaning a guess would change
-    # take exact types). The document states the JSON types clients should send.
-    "negative_data_rejection",
-    # Discord's paths overlap: .../messages/bulk-delete beside .../messages/{message_id},
-    # .../members/search and /@me beside .../members/{user_id}. A method undeclared on
-    # the literal path reaches the id's route, which answers 400 for a non-id as
-    # Discord does, not 405; and OPTIONS's Allow lists the methods of both routes.
-    "unsupported_method",
-    "allow_header_conformance",
-}
+# Which checks run, on which operations, and why some do not.
+CHECKS_CONFIG = Path(__file__).with_name("openapi_contract.toml")
 # The unversioned alias serves the same routes; logging out would end the session
 # schemathesis signs in with.
 EXCLUDED_PATHS = r"^/api/(?!v10/)|/auth/logout$"
@@ -149,6 +134,13 @@ async def test_links_name_operations_and_parameters_that_exist(services):
     assert create_guild["create_message_general"]["operationId"] == "create_message"
 
 
+async def test_the_checks_config_names_operations_that_exist(services):
+    _, spec = await _document(services)
+    config = tomllib.loads(CHECKS_CONFIG.read_text())
+    named = {name for entry in config["operations"] for name in entry["include-operation-id"]}
+    assert named <= {operation["operationId"] for _, _, operation in _operations(spec)}
+
+
 def _drain(stream: Any, lines: list[str]) -> threading.Thread:
     """Keep reading the server's output, so a full pipe never blocks it."""
 
@@ -177,12 +169,13 @@ def test_schemathesis_finds_no_server_errors_or_contract_breaks(database_url: st
                 "password": secrets.token_urlsafe(18),
             },
         )
-        excluded = ",".join(sorted(EXCLUDED_CHECKS))
         result = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "schemathesis.cli",
+                "--config-file",
+                str(CHECKS_CONFIG),
                 "run",
                 f"{base}/api/v10/openapi.json",
                 "--url",
@@ -191,10 +184,6 @@ def test_schemathesis_finds_no_server_errors_or_contract_breaks(database_url: st
                 f"Authorization: Bearer {tokens['access_token']}",
                 "--phases",
                 "examples,coverage,fuzzing,stateful",
-                "--checks",
-                "all",
-                "--exclude-checks",
-                excluded,
                 "--max-time",
                 str(SCHEMATHESIS_MAX_TIME),
                 "--request-timeout",
