@@ -102,7 +102,7 @@ def _guild_links(guild_id: str, owner_id: str) -> dict[str, Link]:
 
 def _channel_links(channel_id: str) -> dict[str, Link]:
     links = _links(*_CHANNEL_TARGETS, channel_id=channel_id)
-    # A channel's first overwrite, or @everyone's (its id is the guild's).
+    # @everyone's overwrite: the role's id is the guild's.
     links["put_overwrite"] = Link(
         "put_overwrite",
         {"channel_id": channel_id, "overwrite_id": "$response.body#/guild_id"},
