@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from accord.adapters.postgres import bridge
+from accord.adapters import bridge
 from accord.config import COMMANDS, OPTIONS, Option
 
 BEGIN = (

@@ -38,7 +38,7 @@ import asyncpg
 import trio
 import trio_asyncio
 
-from accord.adapters.postgres.bridge import (
+from accord.adapters.bridge import (
     Bridge,
     bridge_kind,
     open_thread_loop_bridge,

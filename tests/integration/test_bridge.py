@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 import trio
 
-from accord.adapters.postgres.bridge import (
+from accord.adapters.bridge import (
     Bridge,
     bridge_kind,
     open_bridge,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from accord.adapters.postgres.bridge import Bridge
+from accord.adapters.bridge import Bridge
 
 
 class PgRepository:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import asyncpg
 
+from accord.adapters.bridge import Bridge
 from accord.adapters.postgres.base import PgRepository
-from accord.adapters.postgres.bridge import Bridge
 from accord.adapters.postgres.message_rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row
 from accord.adapters.postgres.search import search_messages
 from accord.adapters.postgres.send_batches import SendBatches

@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 import asyncpg
 import trio
 
+from accord.adapters.bridge import Bridge, open_bridge
 from accord.adapters.postgres.applications import PgApplicationRepository
 from accord.adapters.postgres.bans import PgBanRepository
 from accord.adapters.postgres.base import PgRepository
-from accord.adapters.postgres.bridge import Bridge, open_bridge
 from accord.adapters.postgres.channels import PgAccessRepository, PgChannelRepository
 from accord.adapters.postgres.guilds import PgGuildRepository
 from accord.adapters.postgres.invites import PgInviteRepository

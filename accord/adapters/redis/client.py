@@ -17,7 +17,7 @@ import trio
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from accord.adapters.postgres.bridge import Bridge, open_thread_loop_bridge
+from accord.adapters.bridge import Bridge, open_thread_loop_bridge
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -1,7 +1,9 @@
-"""The one place where Trio code crosses into asyncio (where asyncpg lives).
+"""The one place where Trio code crosses into asyncio (where asyncpg and redis-py live).
 
-A repository method makes exactly one crossing: it hands a whole asyncio
-coroutine function (all of its queries, in one transaction) to ``run``.
+Both adapters that need asyncio use it, so neither imports the other. A
+PostgreSQL repository operation makes exactly one crossing: it hands a whole
+asyncio coroutine function (all of its queries, in one transaction) to
+``run``; a Redis command is one crossing too.
 
 Two bridges keep the same contract (chosen in docs/decisions/0001):
 
