@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.membership import lock_guild
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
 from accord.adapters.postgres.sql import as_mapping, missing_reference, rows_affected
@@ -25,23 +25,8 @@ def _ban_from_row(row: asyncpg.Record) -> Ban:
 
 
 class PgBanRepository(PgRepository):
+    @on_database
     async def ban(
-        self, guild_id: Snowflake, user_id: Snowflake, reason: str | None, banned_by: Snowflake
-    ) -> bool:
-        return await self._bridge.run(self._ban, guild_id, user_id, reason, banned_by)
-
-    async def unban(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
-        return await self._bridge.run(self._unban, guild_id, user_id)
-
-    async def get_ban(self, guild_id: Snowflake, user_id: Snowflake) -> Ban | None:
-        return await self._bridge.run(self._get_ban, guild_id, user_id)
-
-    async def list_bans(
-        self, guild_id: Snowflake, *, after: Snowflake | None = None, limit: int = 1000
-    ) -> list[Ban]:
-        return await self._bridge.run(self._list_bans, guild_id, after, limit)
-
-    async def _ban(
         self, guild_id: Snowflake, user_id: Snowflake, reason: str | None, banned_by: Snowflake
     ) -> bool:
         async with self._pool.acquire() as connection:
@@ -69,22 +54,25 @@ class PgBanRepository(PgRepository):
                 raise missing_reference(exc) from None
         return True
 
-    async def _unban(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
+    @on_database
+    async def unban(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute(
                 "DELETE FROM bans WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
             )
         return rows_affected(status) == 1
 
-    async def _get_ban(self, guild_id: Snowflake, user_id: Snowflake) -> Ban | None:
+    @on_database
+    async def get_ban(self, guild_id: Snowflake, user_id: Snowflake) -> Ban | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"{_SELECT} WHERE b.guild_id = $1 AND b.user_id = $2", guild_id, user_id
             )
         return None if row is None else _ban_from_row(row)
 
-    async def _list_bans(
-        self, guild_id: Snowflake, after: Snowflake | None, limit: int
+    @on_database
+    async def list_bans(
+        self, guild_id: Snowflake, *, after: Snowflake | None = None, limit: int = 1000
     ) -> list[Ban]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
