@@ -29,11 +29,10 @@ import trio
 
 from accord.core.events import Event
 from accord.core.ports.bus import BusPosition, EventBus
-from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
 from accord.gateway.channel_sight import sight_changes, sight_events
 from accord.gateway.frames import PreparedDispatch, prepare_dispatch
-from accord.gateway.guild_view import GuildView, load_view
+from accord.gateway.guild_view import GuildView, GuildViewStorage, load_view
 from accord.gateway.outbox import coalesced_writes
 from accord.gateway.protocol import DISPATCH_GATES, NO_INTENTS, Intents
 from accord.gateway.registry import SessionRegistry
@@ -194,7 +193,7 @@ class Delivery:
 
 
 class FanOut:
-    def __init__(self, registry: SessionRegistry, storage: Storage) -> None:
+    def __init__(self, registry: SessionRegistry, storage: GuildViewStorage) -> None:
         self._registry = registry
         self._storage = storage
         # Held while one event is handled: adopting or handing off sessions
@@ -290,7 +289,7 @@ class FanOut:
             if session.user.id in event.user_ids:
                 self._to(Delivery(event, None), session)
         elif event.guild_id is not None and event.guild_id in session.guild_ids:
-            view = self._registry.views.get(event.guild_id)
+            view = self._registry.view(event.guild_id)
             if reloaded is None:
                 self._to(Delivery(event, view), session)
                 return
@@ -308,12 +307,12 @@ class FanOut:
         guild_id = event.guild_id
         if guild_id is None:
             return Reloaded(None)
-        before = self._registry.views.get(guild_id)
+        before = self._registry.view(guild_id)
         await self.refresh(guild_id, self._affected(event))
-        after = self._registry.views.get(guild_id)
+        after = self._registry.view(guild_id)
         if before is None or after is None or before is after:
             return Reloaded(before)
-        users = {s.user.id for s in self._registry.by_guild.get(guild_id, ())}
+        users = {s.user.id for s in self._registry.subscribers(guild_id)}
         return Reloaded(before, sight_events(guild_id, sight_changes(before, after, users)))
 
     def _deliver_counted(self, event: Event, reloaded: Reloaded | None = None) -> None:
@@ -343,16 +342,16 @@ class FanOut:
             return delivery.sent
         if event.guild_id is None:
             return 0
-        sessions = registry.by_guild.get(event.guild_id)
+        sessions = registry.subscribers(event.guild_id)
         if not sessions:
             return 0
         guild_id = event.guild_id
-        view = registry.views.get(guild_id)
+        view = registry.view(guild_id)
         if reloaded is None:
             delivery = Delivery(event, view)
         else:
             delivery = Delivery(event, reloaded.judged_by(event, view), reloaded.told_create(event))
-        for session in list(sessions):
+        for session in sessions:
             if session.loading and self._hold(session, guild_id, event):
                 continue
             self._to(delivery, session)
@@ -371,31 +370,31 @@ class FanOut:
 
     def release(self, session: Session, guild_id: Snowflake) -> None:
         """Send what was held for `guild_id` while its GUILD_CREATE was prepared."""
-        held = session.loading.pop(guild_id, [])
-        view = self._registry.views.get(guild_id)
+        held = session.loaded(guild_id)
+        view = self._registry.view(guild_id)
         for event in held:
             self._to(Delivery(event, view), session)
 
     async def refresh(self, guild_id: Snowflake, affected: Iterable[Snowflake] = ()) -> None:
         """Read the guild's view again and (un)subscribe sessions whose membership changed."""
         registry = self._registry
-        subscribed = {s.user.id for s in registry.by_guild.get(guild_id, ())}
-        users = subscribed | {u for u in affected if u in registry.by_user}
+        subscribed = {s.user.id for s in registry.subscribers(guild_id)}
+        users = subscribed | {u for u in affected if registry.has_sessions(u)}
         if not users:
             return
         view = await load_view(self._storage, guild_id, users)
         if view is not None:
-            current = registry.views.get(guild_id)
-            late = {s.user.id for s in registry.by_guild.get(guild_id, ())} - users
+            current = registry.view(guild_id)
+            late = {s.user.id for s in registry.subscribers(guild_id)} - users
             if current is not None and late:
                 # Subscribed while this read was in flight (their GUILD_CREATE
                 # was sent meanwhile): keep the roles that was read with.
                 view.keep_members(current, late)
-            registry.views[guild_id] = view
+            registry.set_view(guild_id, view)
         for user_id in users:
             member = view is not None and view.is_member(user_id)
             joined = False
-            for session in list(registry.by_user.get(user_id, ())):
+            for session in registry.sessions_of_user(user_id):
                 if member and guild_id not in session.guild_ids:
                     registry.subscribe(session, guild_id)
                     joined = True

@@ -153,7 +153,7 @@ class Gateway:
         except TooManySessions as exc:
             raise GatewayError(CloseCode.UNKNOWN_ERROR, str(exc)) from None
         try:
-            await self._authenticated_still(session, request.token, endings)
+            await self._authenticated_still(request.token, endings)
             await self._start(session, transport)
         except BaseException:
             # Half-identified (cancelled, or the database failed): nothing may linger.
@@ -169,8 +169,7 @@ class Gateway:
         guild_ids = await self.storage.guilds.list_user_guild_ids(session.user.id)
         for guild_id in guild_ids:
             if guild_id not in session.guild_ids:
-                session.loading[guild_id] = []
-                self.registry.subscribe(session, guild_id)
+                self.registry.subscribe(session, guild_id, loading=True)
         ready = await ready_payload(
             self.storage,
             session.user,
@@ -183,7 +182,7 @@ class Gateway:
             raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "the session's login has ended")
         if session.ended:  # swamped with events before READY could be sent
             raise GatewayError(CloseCode.UNKNOWN_ERROR, "too many events arrived before READY")
-        session.transport = transport
+        session.attach(transport)
         session.start(prepare_dispatch("READY", ready))
         await self.presence_updates.set(session, session.status)
         for guild_id in guild_ids:
@@ -203,9 +202,9 @@ class Gateway:
         )
         if session.ended or guild_id not in session.loading:
             return
-        view = self.registry.views.get(guild_id)
+        view = self.registry.view(guild_id)
         if view is None:
-            self.registry.views[guild_id] = GuildView.from_snapshot(snapshot, own)
+            self.registry.set_view(guild_id, GuildView.from_snapshot(snapshot, own))
         else:
             view.add_members(own)
         session.dispatch(prepare_dispatch("GUILD_CREATE", payload))
@@ -228,7 +227,7 @@ class Gateway:
         # The session now lives as long as the login that resumed it.
         self.registry.set_login(session, principal.login)
         try:
-            await self._authenticated_still(session, request.token, endings)
+            await self._authenticated_still(request.token, endings)
         except GatewayError:
             await self.end(session)
             raise
@@ -245,11 +244,7 @@ class Gateway:
             raise ResumeRefused("the session's buffer no longer reaches back to seq") from None
         # From here to the last replayed frame nothing awaits, so no live
         # dispatch can slip in between the replay and RESUMED.
-        previous = session.transport
-        if previous is not None:
-            previous.abort()
-        session.transport = transport
-        session.detached_at = None
+        session.attach(transport)
         for frame in frames:
             if not transport.send(frame):
                 break
@@ -276,7 +271,7 @@ class Gateway:
         """A login ended (`kind` in ENDING): end its sessions here with 4004; returns how many."""
         self._endings += 1
         if kind == "logins":
-            sessions = list(self.registry.by_user.get(Snowflake(key), ()))
+            sessions = self.registry.sessions_of_user(Snowflake(key))
         else:
             sessions = self.registry.sessions_of_login(Snowflake(key))
         # Every session is forgotten before the first await, so none of them
@@ -284,11 +279,8 @@ class Gateway:
         left: list[tuple[Session, set[Snowflake]]] = []
         for session in sessions:
             left.append((session, set(session.guild_ids)))
-            session.revoked = True
-            transport, session.transport = session.transport, None
-            self.registry.end(session)  # the transport is not aborted: the close frame goes first
-            if transport is not None:
-                transport.close(int(CloseCode.AUTHENTICATION_FAILED), "the session's login ended")
+            session.revoke("the session's login ended")
+            self.registry.end(session)
         for session, guild_ids in left:
             await self._went_away(session, guild_ids)
         if sessions:
@@ -314,19 +306,19 @@ class Gateway:
         except AuthenticationError:
             raise GatewayError(CloseCode.AUTHENTICATION_FAILED, "invalid token") from None
 
-    async def _authenticated_still(self, session: Session, token: str, endings: int) -> None:
+    async def _authenticated_still(self, token: str, endings: int) -> None:
         """4004 if the session's login ended while it was being authenticated.
 
         Its login is indexed now, so later endings find it; one that came
         while its token was being checked may have been missed, and then the
-        token is checked again (the cache forgot the ended login first).
+        token is checked again (the cache forgot the ended login first). The
+        caller ends the session on 4004.
         """
         if self._endings == endings:
             return
         try:
             await self._auth.authenticate(authorization_header(token))
         except AuthenticationError:
-            session.revoked = True
             raise GatewayError(
                 CloseCode.AUTHENTICATION_FAILED, "the session's login has ended"
             ) from None
@@ -342,7 +334,7 @@ class Gateway:
 
     async def set_status(self, session: Session, status: Status) -> None:
         """Op 3: the session's status changed."""
-        session.status = status
+        session.set_status(status)
         await self.presence_updates.set(session, status)
 
     async def request_members(self, session: Session, request: MembersRequest) -> None:

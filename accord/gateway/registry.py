@@ -36,6 +36,8 @@ class TooManySessions(Exception):
 
 
 class SessionRegistry:
+    """Every session and its indexes; those and the guild views change only through methods here."""
+
     def __init__(
         self,
         resume_window: float,
@@ -49,10 +51,11 @@ class SessionRegistry:
         self._max_sessions = max_sessions
         self._max_per_user = max_per_user
         self._sessions: dict[str, Session] = {}
-        self.by_user: dict[Snowflake, set[Session]] = {}
-        self.by_guild: dict[Snowflake, set[Session]] = {}
-        self.by_login: dict[Snowflake, set[Session]] = {}
-        self.views: dict[Snowflake, GuildView] = {}
+        # No key maps to an empty set: the last session out removes its key.
+        self._by_user: dict[Snowflake, set[Session]] = {}
+        self._by_guild: dict[Snowflake, set[Session]] = {}
+        self._by_login: dict[Snowflake, set[Session]] = {}
+        self._views: dict[Snowflake, GuildView] = {}
 
     def __len__(self) -> int:
         return len(self._sessions)
@@ -67,66 +70,58 @@ class SessionRegistry:
         """Register a new session; TooManySessions past a bound."""
         if len(self._sessions) >= self._max_sessions:
             raise TooManySessions(f"this gateway holds its maximum of {self._max_sessions}")
-        if len(self.by_user.get(session.user.id, ())) >= self._max_per_user:
+        if len(self._by_user.get(session.user.id, ())) >= self._max_per_user:
             raise TooManySessions(f"a user may hold at most {self._max_per_user} sessions")
-        self.by_user.setdefault(session.user.id, set()).add(session)
+        self._by_user.setdefault(session.user.id, set()).add(session)
         self._sessions[session.id] = session
         if session.login is not None:
-            self.by_login.setdefault(session.login, set()).add(session)
+            self._by_login.setdefault(session.login, set()).add(session)
 
     def set_login(self, session: Session, login: Snowflake) -> None:
         """The registered `session` is now authenticated by `login` (a RESUME's token)."""
         if session.login == login:
             return
-        self._drop_login(session)
-        session.login = login
-        self.by_login.setdefault(login, set()).add(session)
+        if session.login is not None:
+            _discard(self._by_login, session.login, session)
+        session.set_login(login)
+        self._by_login.setdefault(login, set()).add(session)
 
-    def _drop_login(self, session: Session) -> None:
-        if session.login is None:
-            return
-        mine = self.by_login.get(session.login)
-        if mine is not None:
-            mine.discard(session)
-            if not mine:
-                del self.by_login[session.login]
-
-    def subscribe(self, session: Session, guild_id: Snowflake) -> None:
-        session.guild_ids.add(guild_id)
-        self.by_guild.setdefault(guild_id, set()).add(session)
+    def subscribe(self, session: Session, guild_id: Snowflake, *, loading: bool = False) -> None:
+        """`session` receives the guild's events (held until its GUILD_CREATE if `loading`)."""
+        session.subscribe(guild_id, loading=loading)
+        self._by_guild.setdefault(guild_id, set()).add(session)
 
     def unsubscribe(self, session: Session, guild_id: Snowflake) -> None:
-        session.guild_ids.discard(guild_id)
-        session.loading.pop(guild_id, None)
-        members = self.by_guild.get(guild_id)
-        if members is not None:
-            members.discard(session)
-            if not members:
-                del self.by_guild[guild_id]
-                self.views.pop(guild_id, None)
+        """`session` no longer receives the guild's events; the last one out drops its view."""
+        session.unsubscribe(guild_id)
+        if _discard(self._by_guild, guild_id, session):
+            self._views.pop(guild_id, None)
+
+    def subscribers(self, guild_id: Snowflake) -> list[Session]:
+        """The sessions subscribed to the guild (a copy: delivering to them may end some)."""
+        return list(self._by_guild.get(guild_id, ()))
+
+    def view(self, guild_id: Snowflake) -> GuildView | None:
+        """What is known of the guild to decide who may see its events (None: nothing yet)."""
+        return self._views.get(guild_id)
+
+    def set_view(self, guild_id: Snowflake, view: GuildView) -> None:
+        """The guild's view from now on; kept until its last subscriber leaves."""
+        self._views[guild_id] = view
 
     def detach(self, session: Session) -> None:
         """The connection is gone; the session waits for a RESUME."""
-        if session.transport is not None:
-            session.transport.abort()
-        session.transport = None
-        session.detached_at = self._clock()
+        session.detach(self._clock())
 
     def end(self, session: Session) -> None:
         """Forget a session entirely (not resumable)."""
-        session.ended = True
-        if session.transport is not None:
-            session.transport.abort()
-            session.transport = None
+        session.end()
         for guild_id in list(session.guild_ids):
             self.unsubscribe(session, guild_id)
         self._sessions.pop(session.id, None)
-        self._drop_login(session)
-        mine = self.by_user.get(session.user.id)
-        if mine is not None:
-            mine.discard(session)
-            if not mine:
-                del self.by_user[session.user.id]
+        if session.login is not None:
+            _discard(self._by_login, session.login, session)
+        _discard(self._by_user, session.user.id, session)
 
     def expired(self) -> list[Session]:
         """Detached sessions whose resume window has ended."""
@@ -138,12 +133,18 @@ class SessionRegistry:
         ]
 
     def sessions_of_login(self, login: Snowflake) -> list[Session]:
-        return list(self.by_login.get(login, ()))
+        return list(self._by_login.get(login, ()))
+
+    def sessions_of_user(self, user_id: Snowflake) -> list[Session]:
+        return list(self._by_user.get(user_id, ()))
+
+    def has_sessions(self, user_id: Snowflake) -> bool:
+        return user_id in self._by_user
 
     def sessions_of(self, user_ids: frozenset[Snowflake]) -> list[Session]:
         found: list[Session] = []
         for user_id in user_ids:
-            found.extend(self.by_user.get(user_id, ()))
+            found.extend(self._by_user.get(user_id, ()))
         return found
 
     async def wait_reaped(self, on_expired: Callable[[Session], Awaitable[None]]) -> None:
@@ -152,3 +153,15 @@ class SessionRegistry:
             await trio.sleep(min(REAP_INTERVAL_S, self.resume_window))
             for session in self.expired():
                 await on_expired(session)
+
+
+def _discard(index: dict[Snowflake, set[Session]], key: Snowflake, session: Session) -> bool:
+    """Take `session` out of `index[key]`; True if that left the key with none (it is removed)."""
+    sessions = index.get(key)
+    if sessions is None:
+        return False
+    sessions.discard(session)
+    if sessions:
+        return False
+    del index[key]
+    return True

@@ -137,7 +137,7 @@ def started_session(
 ) -> Session:
     """A session past READY, connected to a (new) fake transport."""
     session = Session(id=session_id, user=user, intents=intents)
-    session.transport = transport or FakeTransport()  # type: ignore[assignment]
+    session.attach(transport or FakeTransport())  # type: ignore[arg-type]
     session.start(prepare_dispatch("READY", {"session_id": session_id}))
     return session
 

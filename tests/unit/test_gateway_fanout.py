@@ -51,11 +51,12 @@ BOT_INTENTS = Intents.GUILDS | Intents.GUILD_MESSAGES | Intents.DIRECT_MESSAGES
 class World:
     """A registry with the guild's view loaded, a fan-out over it, and storage behind it."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, view: bool = True) -> None:
         self.storage = FakeStorage(MEMBERS)
         self.storage.guilds.snapshots[GUILD] = snapshot()
         self.registry = SessionRegistry(300.0, lambda: 0.0)
-        self.registry.views[GUILD] = GuildView.from_snapshot(snapshot(), MEMBERS)
+        if view:
+            self.registry.set_view(GUILD, GuildView.from_snapshot(snapshot(), MEMBERS))
         self.fanout = FanOut(self.registry, self.storage)  # type: ignore[arg-type]
         self._count = 0
 
@@ -76,9 +77,7 @@ class World:
             session = Session(id=session_id, user=user, intents=intents)
         self.registry.add(session)
         if subscribed:
-            self.registry.subscribe(session, GUILD)
-        if loading:
-            session.loading[GUILD] = []
+            self.registry.subscribe(session, GUILD, loading=loading)
         return session
 
 
@@ -105,9 +104,9 @@ def test_a_channel_hidden_from_everyone_reaches_only_those_allowed(world: World)
     assert received(plain) == ["MESSAGE_CREATE:1002"]
 
 
-def test_without_a_guild_view_channel_events_reach_nobody(world: World) -> None:
+def test_without_a_guild_view_channel_events_reach_nobody() -> None:
+    world = World(view=False)
     owner = world.connect(OWNER)
-    del world.registry.views[GUILD]
     world.fanout.deliver(message(1, channel_id=GENERAL))
     assert received(owner) == []
 
@@ -242,7 +241,7 @@ def test_too_many_held_events_end_the_session_and_spare_the_others(world: World)
         world.fanout.deliver(message(n))
     assert loading.ended
     assert world.registry.get(loading.id) is None
-    assert loading not in world.registry.by_guild[GUILD]
+    assert loading not in world.registry.subscribers(GUILD)
     assert len(received(live)) == MAX_HELD_EVENTS + 1
     # Handed on so the gateway clears its presence, with the guilds it was in.
     assert world.fanout.ended.receive_nowait() == (loading, frozenset({GUILD}))
@@ -346,12 +345,12 @@ async def test_a_joining_user_is_subscribed_and_a_removed_one_unsubscribed(world
     await world.fanout.handle(
         Event("GUILD_MEMBER_ADD", {"user": {"id": str(OUTSIDER.id)}}, guild_id=GUILD)
     )
-    assert GUILD in joiner.guild_ids and joiner in world.registry.by_guild[GUILD]
+    assert GUILD in joiner.guild_ids and joiner in world.registry.subscribers(GUILD)
     world.storage.members.remove(GUILD, MEMBER.id)
     await world.fanout.handle(
         Event("GUILD_MEMBER_REMOVE", {"user": {"id": str(MEMBER.id)}}, guild_id=GUILD)
     )
-    assert GUILD not in leaver.guild_ids and leaver not in world.registry.by_guild[GUILD]
+    assert GUILD not in leaver.guild_ids and leaver not in world.registry.subscribers(GUILD)
     await world.fanout.handle(message(1))
     assert received(joiner)[-1] == "MESSAGE_CREATE:1001"
     assert "MESSAGE_CREATE:1001" not in received(leaver)
@@ -362,8 +361,8 @@ async def test_a_vanished_guild_unsubscribes_everyone(world: World) -> None:
     del world.storage.guilds.snapshots[GUILD]
     await world.fanout.refresh(GUILD)
     assert GUILD not in session.guild_ids
-    assert GUILD not in world.registry.by_guild
-    assert GUILD not in world.registry.views
+    assert world.registry.subscribers(GUILD) == []
+    assert world.registry.view(GUILD) is None
 
 
 async def test_one_bad_event_does_not_stop_delivery(world: World) -> None:
@@ -398,7 +397,7 @@ class GatedGuilds:
 async def test_a_member_whose_guild_create_lands_during_a_refresh_keeps_receiving(
     world: World,
 ) -> None:
-    world.registry.views[GUILD] = GuildView.from_snapshot(snapshot(), [member(MEMBER)])
+    world.registry.set_view(GUILD, GuildView.from_snapshot(snapshot(), [member(MEMBER)]))
     world.connect(MEMBER)
     gated = GatedGuilds(world.storage.guilds)
     world.storage.guilds = gated  # type: ignore[assignment]
@@ -410,7 +409,9 @@ async def test_a_member_whose_guild_create_lands_during_a_refresh_keeps_receivin
             await gated.reading.wait()
             # Meanwhile a new session's GUILD_CREATE is sent (what the hub does).
             late = world.connect(MODERATOR, loading=True)
-            world.registry.views[GUILD].add_members([member(MODERATOR, MOD_ROLE)])
+            view = world.registry.view(GUILD)
+            assert view is not None
+            view.add_members([member(MODERATOR, MOD_ROLE)])
             late.dispatch(prepare_dispatch("GUILD_CREATE", {"id": str(GUILD)}))
             world.fanout.release(late, GUILD)
             gated.opened.set()

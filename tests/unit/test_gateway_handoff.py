@@ -24,7 +24,8 @@ def session_with(frames: int, max_frames: int = 2048) -> Session:
         buffer=ReplayBuffer(max_frames=max_frames),
         early=None,
     )
-    session.guild_ids.update({Snowflake(7), Snowflake(8)})
+    for guild_id in (Snowflake(7), Snowflake(8)):
+        session.subscribe(guild_id)
     for n in range(frames):
         session.dispatch(prepare_dispatch("MESSAGE_CREATE", {"id": str(n), "content": "é"}))
     return session

@@ -82,7 +82,7 @@ async def test_an_adoption_cut_short_leaves_nothing_registered_and_the_handoff_k
     handoffs = Handoffs()
     handover = Handover(registry, fanout, ReplayingBus(), storage, handoffs)  # type: ignore[arg-type]
     old = Session(id="s1", user=MEMBER, intents=ALL_INTENTS, early=None)
-    old.guild_ids.add(GUILD)
+    old.subscribe(GUILD)
     handoffs.stored["s1"] = encode_session(old, {"s": "1-0"})
 
     with trio.fail_after(CATCH_UP_TIMEOUT_S * 2):
@@ -102,11 +102,11 @@ async def test_sessions_still_identifying_are_not_handed_over() -> None:
     handover = Handover(registry, fanout, ReplayingBus(), FakeStorage(), handoffs)  # type: ignore[arg-type]
     ready = started_session("ready", MEMBER)
     loading = started_session("loading", MEMBER)  # READY sent, a GUILD_CREATE not yet
-    loading.loading[GUILD] = [message(1)]
     early = Session(id="early", user=MEMBER, intents=ALL_INTENTS)  # READY not yet sent
     for session in (ready, loading, early):
         registry.add(session)
-        registry.subscribe(session, GUILD)
+        registry.subscribe(session, GUILD, loading=session is loading)
+    assert loading.hold(GUILD, message(1))
 
     assert await handover.hand_over(trio.CancelScope()) == 1
 

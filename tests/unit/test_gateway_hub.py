@@ -32,7 +32,7 @@ async def test_ending_a_session_when_presence_fails_forgets_it_and_does_not_rais
     gateway = _gateway(AwayPresence(SystemClock()))
     session = Session(id="s1", user=MEMBER, intents=ALL_INTENTS, early=None)
     gateway.registry.add(session)
-    session.transport = FakeTransport()
+    session.attach(FakeTransport())  # type: ignore[arg-type]
     await gateway.end(session)  # the reaper and connection ends must survive this
     assert gateway.registry.get("s1") is None
     assert session.ended

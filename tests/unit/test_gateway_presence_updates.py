@@ -37,7 +37,7 @@ async def test_a_users_changes_are_announced_in_the_order_they_were_made() -> No
     updates = PresenceUpdates(presence, bus, unused, unused, 10.0)  # type: ignore[arg-type]
     desktop, phone = started_session("desktop", MEMBER), started_session("phone", MEMBER)
     for session in (desktop, phone):
-        session.guild_ids.add(GUILD)
+        session.subscribe(GUILD)
     await presence.set_session_status(MEMBER.id, "desktop", Status.ONLINE)
     await presence.set_session_status(MEMBER.id, "phone", Status.IDLE)
     with trio.fail_after(5):

@@ -55,8 +55,9 @@ def test_sessions_are_found_by_id_user_and_guild(registry: SessionRegistry) -> N
     assert registry.get("nope") is None
     assert len(registry) == 3
     assert set(registry) == {a, b, c}
-    assert registry.by_user[MEMBER.id] == {a, b}
-    assert registry.by_guild[GUILD] == {a, c}
+    assert set(registry.sessions_of_user(MEMBER.id)) == {a, b}
+    assert registry.has_sessions(MEMBER.id) and not registry.has_sessions(MODERATOR.id)
+    assert set(registry.subscribers(GUILD)) == {a, c}
     assert a.guild_ids == {GUILD}
     assert sorted(s.id for s in registry.sessions_of(frozenset({MEMBER.id, OWNER.id}))) == [
         "a",
@@ -73,7 +74,7 @@ def test_the_process_bound_refuses_one_more(clock: Clock) -> None:
     with pytest.raises(TooManySessions):
         registry.add(started_session("c", MODERATOR))
     assert len(registry) == 2
-    assert MODERATOR.id not in registry.by_user
+    assert not registry.has_sessions(MODERATOR.id)
     registry.end(registry.get("a"))  # type: ignore[arg-type]
     registry.add(started_session("c", MODERATOR))  # room again
     assert registry.get("c") is not None
@@ -87,7 +88,7 @@ def test_the_per_user_bound_refuses_only_that_user(clock: Clock) -> None:
         registry.add(started_session("c", MEMBER))
     registry.add(started_session("d", OWNER))
     assert registry.get("c") is None
-    assert len(registry.by_user[MEMBER.id]) == 2
+    assert len(registry.sessions_of_user(MEMBER.id)) == 2
     assert len(registry) == 3
 
 
@@ -95,7 +96,7 @@ def test_a_refused_first_session_leaves_no_empty_index(clock: Clock) -> None:
     registry = SessionRegistry(WINDOW, clock, max_per_user=0)
     with pytest.raises(TooManySessions):
         registry.add(started_session("a", MEMBER))
-    assert registry.by_user == {}
+    assert not registry.has_sessions(MEMBER.id)
     assert len(registry) == 0
 
 
@@ -103,15 +104,15 @@ def test_the_guild_view_is_kept_while_someone_is_subscribed(registry: SessionReg
     a, b = started_session("a", MEMBER), started_session("b", OWNER)
     for session in (a, b):
         registry.add(session)
-        registry.subscribe(session, GUILD)
-    registry.views[GUILD] = GuildView.from_snapshot(snapshot(), MEMBERS)
-    a.loading[GUILD] = []
+        registry.subscribe(session, GUILD, loading=session is a)
+    view = GuildView.from_snapshot(snapshot(), MEMBERS)
+    registry.set_view(GUILD, view)
     registry.unsubscribe(a, GUILD)
     assert GUILD not in a.guild_ids and GUILD not in a.loading
-    assert GUILD in registry.views
+    assert registry.view(GUILD) is view
     registry.unsubscribe(b, GUILD)
-    assert GUILD not in registry.by_guild
-    assert GUILD not in registry.views
+    assert registry.subscribers(GUILD) == []
+    assert registry.view(GUILD) is None
     registry.unsubscribe(b, GUILD)  # twice is harmless
 
 
@@ -152,8 +153,7 @@ def test_a_resumed_session_does_not_expire(registry: SessionRegistry, clock: Clo
     session = started_session("a", MEMBER)
     registry.add(session)
     registry.detach(session)
-    session.transport = FakeTransport()  # type: ignore[assignment]  # what a RESUME does
-    session.detached_at = None
+    session.attach(FakeTransport())  # type: ignore[arg-type]  # what a RESUME does
     clock.now += 2 * WINDOW
     assert registry.expired() == []
 
@@ -168,8 +168,8 @@ def test_end_forgets_a_session_everywhere(registry: SessionRegistry) -> None:
     assert ending.ended
     assert transport.aborted and ending.transport is None
     assert registry.get("a") is None
-    assert MEMBER.id not in registry.by_user
-    assert registry.by_guild[GUILD] == {other}
+    assert not registry.has_sessions(MEMBER.id)
+    assert registry.subscribers(GUILD) == [other]
     assert ending.guild_ids == set()
     registry.end(ending)  # twice is harmless
     assert len(registry) == 1
@@ -180,7 +180,7 @@ def test_ending_one_of_a_users_sessions_keeps_the_others(registry: SessionRegist
     registry.add(a)
     registry.add(b)
     registry.end(a)
-    assert registry.by_user[MEMBER.id] == {b}
+    assert registry.sessions_of_user(MEMBER.id) == [b]
 
 
 async def test_the_reaper_ends_sessions_after_their_window(autojump_clock: trio.abc.Clock) -> None:

@@ -16,7 +16,7 @@ from tests.unit.gateway_fakes import GUILD, MEMBER, FakeTransport, message, star
 def test_ready_is_first_and_what_came_before_it_follows_in_order() -> None:
     transport = FakeTransport()
     session = Session(id="s", user=MEMBER, intents=Intents.GUILDS)
-    session.transport = transport  # type: ignore[assignment]
+    session.attach(transport)  # type: ignore[arg-type]
     session.dispatch(prepare_dispatch("MESSAGE_CREATE", {"n": 1}))
     session.dispatch(prepare_dispatch("MESSAGE_CREATE", {"n": 2}))
     assert transport.sent == []
@@ -46,7 +46,7 @@ def test_hold_keeps_events_only_for_a_loading_guild() -> None:
     session = started_session("s", MEMBER)
     event = message(1)
     assert not session.hold(GUILD, event)
-    session.loading[GUILD] = []
+    session.subscribe(GUILD, loading=True)
     assert session.hold(GUILD, event)
     assert session.hold(GUILD, message(2))
     assert [e.data["id"] for e in session.loading[GUILD]] == ["1001", "1002"]
@@ -54,7 +54,7 @@ def test_hold_keeps_events_only_for_a_loading_guild() -> None:
 
 def test_holding_past_the_bound_overflows() -> None:
     session = started_session("s", MEMBER)
-    session.loading[GUILD] = []
+    session.subscribe(GUILD, loading=True)
     event = Event("TYPING_START", {}, guild_id=GUILD)
     for _ in range(MAX_HELD_EVENTS):
         session.hold(GUILD, event)
@@ -64,7 +64,7 @@ def test_holding_past_the_bound_overflows() -> None:
 
 def test_a_detached_session_keeps_numbering_for_the_resume() -> None:
     session = started_session("s", MEMBER)
-    session.transport = None
+    session.detach(0.0)
     for n in range(1, 4):
         session.dispatch(prepare_dispatch("MESSAGE_CREATE", {"n": n}))
     replay = [json.loads(f) for f in session.buffer.since(1)]

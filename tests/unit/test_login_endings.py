@@ -38,7 +38,7 @@ class ClosingTransport(FakeTransport):
 
 def session_of(session_id: str, user: Any, login: Snowflake) -> Session:
     session = started_session(session_id, user, transport=ClosingTransport())
-    session.login = login
+    session.set_login(login)
     return session
 
 
@@ -64,7 +64,7 @@ def test_the_registry_finds_sessions_by_login_until_they_end() -> None:
     assert registry.sessions_of_login(LOGIN_B) == []
     for session in (a, b, handed_over):
         registry.end(session)
-    assert registry.sessions_of_login(LOGIN_A) == [] and registry.by_login == {}
+    assert registry.sessions_of_login(LOGIN_A) == [] == registry.sessions_of_login(LOGIN_B)
 
 
 async def test_local_announcements_reach_every_listener_of_this_process() -> None:
