@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from accord.core.entities import Channel, Member
 from accord.core.permissions import (
@@ -19,7 +20,7 @@ from accord.core.permissions import (
     base_permissions,
     channel_permissions,
 )
-from accord.core.ports.storage import GuildSnapshot, Storage
+from accord.core.ports.storage import GuildRepository, GuildSnapshot, MemberRepository
 from accord.core.snowflake import Snowflake
 
 
@@ -120,8 +121,17 @@ class GuildView:
         )
 
 
+class GuildViewStorage(Protocol):
+    """The repositories a guild view is read from."""
+
+    @property
+    def guilds(self) -> GuildRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+
+
 async def load_view(
-    storage: Storage, guild_id: Snowflake, user_ids: Collection[Snowflake]
+    storage: GuildViewStorage, guild_id: Snowflake, user_ids: Collection[Snowflake]
 ) -> GuildView | None:
     """Read a guild's view with the given members' roles; None if the guild is gone."""
     snapshot = await storage.guilds.get_guild_snapshot(guild_id, 0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from accord.core.entities import Application, Member, User
 from accord.core.ports.presence import PresenceStore, Status
-from accord.core.ports.storage import GuildSnapshot, Storage
+from accord.core.ports.storage import ChannelRepository, GuildSnapshot, UserRepository
 from accord.core.services.guilds import guild_create_payload
 from accord.core.shapes import JSON, channel_shape, current_user_shape, member_shape, timestamp
 from accord.core.snowflake import Snowflake
@@ -140,8 +140,17 @@ def granted_intents(requested: Intents | None, user: User) -> Intents:
     return requested
 
 
+class ReadyStorage(Protocol):
+    """The repositories READY is read from."""
+
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 async def ready_payload(
-    storage: Storage,
+    storage: ReadyStorage,
     user: User,
     application: Application | None,
     session_id: str,

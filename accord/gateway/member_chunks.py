@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from accord.core.entities import Member
 from accord.core.errors import ValidationError
 from accord.core.ports.presence import PresenceStore, Status
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import MemberRepository
 from accord.core.shapes import JSON, member_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
 from accord.gateway.identify import presence_shape
@@ -88,8 +88,15 @@ def parse_members_request(d: object) -> MembersRequest:
     return MembersRequest(guild_id, query, limit, ids, presences, nonce)
 
 
+class MemberChunkStorage(Protocol):
+    """The repository member chunks are read from."""
+
+    @property
+    def members(self) -> MemberRepository: ...
+
+
 async def _member_pages(
-    storage: Storage, request: MembersRequest, intents: Intents
+    storage: MemberChunkStorage, request: MembersRequest, intents: Intents
 ) -> AsyncIterator[Sequence[Member]]:
     guild_id = request.guild_id
     if request.user_ids is not None:
@@ -117,7 +124,7 @@ async def _member_pages(
 
 
 async def member_chunks(
-    storage: Storage,
+    storage: MemberChunkStorage,
     presence: PresenceStore,
     request: MembersRequest,
     intents: Intents,

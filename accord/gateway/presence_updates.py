@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 import trio
 
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
 from accord.core.ports.presence import PresenceStore, Status
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import GuildRepository
 from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
 from accord.gateway.identify import presence_shape
@@ -25,12 +26,19 @@ from accord.gateway.session import Session
 log = logging.getLogger("accord.gateway")
 
 
+class PresenceUpdateStorage(Protocol):
+    """The repository that says which guilds a user's presence goes to."""
+
+    @property
+    def guilds(self) -> GuildRepository: ...
+
+
 class PresenceUpdates:
     def __init__(
         self,
         presence: PresenceStore,
         bus: EventBus,
-        storage: Storage,
+        storage: PresenceUpdateStorage,
         fanout: FanOut,
         refresh_s: float,
     ) -> None:

@@ -18,7 +18,7 @@ from accord.core.permissions import (
     channel_permissions,
     has_permission,
 )
-from accord.core.ports.storage import ChannelContext, Storage
+from accord.core.ports.storage import AccessRepository, ChannelContext
 from accord.core.snowflake import Snowflake
 
 
@@ -78,19 +78,21 @@ def permissions_in(channel: Channel, context: PermissionContext) -> Permission:
     )
 
 
-async def guild_access(storage: Storage, guild_id: Snowflake, user_id: Snowflake) -> GuildAccess:
+async def guild_access(
+    access: AccessRepository, guild_id: Snowflake, user_id: Snowflake
+) -> GuildAccess:
     """The caller's standing in a guild; NotFound unless they are a member."""
-    context = await storage.access.permission_context(guild_id, user_id)
+    context = await access.permission_context(guild_id, user_id)
     if context is None or not context.is_member:
         raise NotFound(Resource.GUILD)
     return GuildAccess(context, guild_permissions_of(context))
 
 
 async def channel_access(
-    storage: Storage, channel_id: Snowflake, user_id: Snowflake
+    access: AccessRepository, channel_id: Snowflake, user_id: Snowflake
 ) -> ChannelAccess:
     """The caller's permissions in a channel; NotFound unless they can view it."""
-    return channel_access_from(await storage.access.channel_context(channel_id, user_id), user_id)
+    return channel_access_from(await access.channel_context(channel_id, user_id), user_id)
 
 
 def channel_access_from(found: ChannelContext | None, user_id: Snowflake) -> ChannelAccess:

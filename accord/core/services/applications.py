@@ -5,17 +5,22 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from typing import Protocol
 
 from accord.core.clock import Clock
 from accord.core.entities import Application, User
 from accord.core.errors import NotFound, Resource, ValidationError
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import UserRepository
 from accord.core.services.account_kind import require_human
 from accord.core.services.application_flags import intents_from_flags
 from accord.core.services.application_shapes import application_shape
 from accord.core.services.auth import hash_secret, new_bot_token
-from accord.core.services.bot_authorization import BotAuthorization, authorize_bot
+from accord.core.services.bot_authorization import (
+    BotAuthorization,
+    BotAuthorizationStorage,
+    authorize_bot,
+)
 from accord.core.shapes import JSON
 from accord.core.snowflake import Snowflake, SnowflakeGenerator
 from accord.core.validation import USERNAME_MAX, USERNAME_MIN, validate_name, validate_username
@@ -48,9 +53,20 @@ def _description(value: object) -> str:
     return value
 
 
+class ApplicationServiceStorage(BotAuthorizationStorage, Protocol):
+    """The repositories ``ApplicationService`` uses: those adding a bot to a guild, and users."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class ApplicationService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self,
+        storage: ApplicationServiceStorage,
+        bus: EventBus,
+        ids: SnowflakeGenerator,
+        clock: Clock,
     ) -> None:
         self._storage = storage
         self._bus = bus

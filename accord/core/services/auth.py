@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import Protocol
 
 from accord.core.clock import Clock, utc_from_ms
 from accord.core.entities import Account, Application, RefreshToken, User
@@ -33,7 +34,12 @@ from accord.core.errors import (
 from accord.core.password_policy import check_new_password, email_name
 from accord.core.ports.credentials import AccessTokenSigner, PasswordHasher
 from accord.core.ports.invalidations import CacheInvalidations, Kind
-from accord.core.ports.storage import RotateOutcome, Storage
+from accord.core.ports.storage import (
+    ApplicationRepository,
+    RotateOutcome,
+    TokenRepository,
+    UserRepository,
+)
 from accord.core.snowflake import Snowflake, SnowflakeGenerator
 from accord.core.validation import validate_email, validate_password, validate_username
 
@@ -95,10 +101,21 @@ def new_bot_token(bot_user_id: int) -> str:
     return f"{prefix}.{secrets.token_urlsafe(32)}"
 
 
+class AuthServiceStorage(Protocol):
+    """The repositories ``AuthService`` uses."""
+
+    @property
+    def applications(self) -> ApplicationRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class AuthService:
     def __init__(
         self,
-        storage: Storage,
+        storage: AuthServiceStorage,
         hasher: PasswordHasher,
         signer: AccessTokenSigner,
         ids: SnowflakeGenerator,

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from accord.core.clock import Clock
 from accord.core.entities import Ban, User
 from accord.core.errors import NotFound, Resource, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    BanRepository,
+    MemberRepository,
+    MessageRepository,
+    RoleRepository,
+    UserRepository,
+)
 from accord.core.services.access import GuildAccess, guild_access
 from accord.core.services.departures import publish_departure
 from accord.core.services.hierarchy import require_outranks_member, roles_by_id
@@ -36,9 +45,26 @@ def _delete_seconds(seconds: object, days: object) -> int:
     return 0
 
 
+class BanServiceStorage(Protocol):
+    """The repositories ``BanService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def bans(self) -> BanRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class BanService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: BanServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -101,7 +127,9 @@ class BanService:
             await publish_departure(self._bus, guild_id, user)
         if seconds:
             since = snowflake_at(self._clock.now_ms() - seconds * 1000)
-            await purge_recent_messages(self._storage, self._bus, guild_id, target_id, since)
+            await purge_recent_messages(
+                self._storage.messages, self._bus, guild_id, target_id, since
+            )
 
     async def unban(self, user_id: Snowflake, guild_id: Snowflake, target_id: Snowflake) -> None:
         await self._moderator(user_id, guild_id)
@@ -112,7 +140,7 @@ class BanService:
         await self._bus.publish(Event("GUILD_BAN_REMOVE", payload, guild_id=guild_id))
 
     async def _moderator(self, user_id: Snowflake, guild_id: Snowflake) -> GuildAccess:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.BAN_MEMBERS)
         return access
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from accord.core.clock import Clock, utc_from_ms
 from accord.core.entities import Application, Guild, Member, Role, User
@@ -16,7 +16,13 @@ from accord.core.errors import FieldError, NotFound, PermissionDenied, Resource,
 from accord.core.events import Event
 from accord.core.permissions import NONE, Permission, parse_permissions
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    ApplicationRepository,
+    GuildRepository,
+    MemberRepository,
+    RoleRepository,
+)
 from accord.core.services.access import guild_access
 from accord.core.services.account_kind import require_human
 from accord.core.services.guilds import SNAPSHOT_MEMBERS, guild_create_payload
@@ -31,6 +37,21 @@ ACCEPTED_SCOPES = frozenset({"bot", "applications.commands"})
 MANAGED_ROLE_POSITION = 1
 
 T = TypeVar("T")
+
+
+class BotAuthorizationStorage(Protocol):
+    """The repositories adding a bot to a guild uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def applications(self) -> ApplicationRepository: ...
+    @property
+    def guilds(self) -> GuildRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +107,7 @@ def _validate(request: BotAuthorization) -> _Valid:
 
 
 async def authorize_bot(
-    storage: Storage,
+    storage: BotAuthorizationStorage,
     bus: EventBus,
     ids: SnowflakeGenerator,
     clock: Clock,
@@ -104,7 +125,7 @@ async def authorize_bot(
         raise NotFound(Resource.APPLICATION)
     if not application.bot_public and application.owner_id != caller.id:
         raise PermissionDenied("This bot is private: only its owner can add it.")
-    access = await guild_access(storage, valid.guild_id, caller.id)
+    access = await guild_access(storage.access, valid.guild_id, caller.id)
     access.require(Permission.MANAGE_GUILD)
     if valid.permissions & ~access.permissions:
         raise PermissionDenied("Cannot grant the bot permissions you do not have.")
@@ -127,7 +148,7 @@ async def authorize_bot(
 
 
 async def _give_managed_role(
-    storage: Storage,
+    storage: BotAuthorizationStorage,
     ids: SnowflakeGenerator,
     guild_id: Snowflake,
     bot: User,
@@ -148,7 +169,11 @@ async def _give_managed_role(
 
 
 async def _announce(
-    storage: Storage, bus: EventBus, guild_id: Snowflake, member: Member, role: Role | None
+    storage: BotAuthorizationStorage,
+    bus: EventBus,
+    guild_id: Snowflake,
+    member: Member,
+    role: Role | None,
 ) -> None:
     """Discord's order: the role, the guild to the bot alone, then the join to everyone."""
     bot_id = member.user.id

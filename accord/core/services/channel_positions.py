@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from accord.core.entities import Channel, ChannelType, PermissionContext
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import NONE, Permission, has_permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import ChannelPosition, Storage
+from accord.core.ports.storage import AccessRepository, ChannelPosition, ChannelRepository
 from accord.core.services.access import guild_access, permissions_in
 from accord.core.services.overwrite_grants import require_grantable
 from accord.core.shapes import channel_shape
@@ -40,8 +41,17 @@ class ChannelMove:
     lock_permissions: bool = False
 
 
+class ChannelPositionServiceStorage(Protocol):
+    """The repositories ``ChannelPositionService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+
+
 class ChannelPositionService:
-    def __init__(self, storage: Storage, bus: EventBus) -> None:
+    def __init__(self, storage: ChannelPositionServiceStorage, bus: EventBus) -> None:
         self._storage = storage
         self._bus = bus
 
@@ -49,7 +59,7 @@ class ChannelPositionService:
         self, user_id: Snowflake, guild_id: Snowflake, moves: Sequence[ChannelMove]
     ) -> None:
         """Apply every move together; CHANNEL_UPDATE for each channel that changed."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_CHANNELS)
         if any(m.lock_permissions for m in moves):
             access.require(Permission.MANAGE_ROLES)  # syncing rewrites overwrites

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from accord.core.entities import Channel, ChannelType, PermissionContext, User
 from accord.core.errors import NotFound, PermissionDenied, Resource, ValidationError
@@ -17,7 +18,7 @@ from accord.core.permissions import (
     parse_permissions,
 )
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import AccessRepository, ChannelRepository, UserRepository
 from accord.core.services.access import (
     ChannelAccess,
     channel_access,
@@ -101,15 +102,28 @@ def _channel_type(raw: object) -> ChannelType:
     raise ValidationError.single("type", "BASE_TYPE_CHOICES", "Value must be one of (0, 4).")
 
 
+class ChannelServiceStorage(Protocol):
+    """The repositories ``ChannelService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class ChannelService:
-    def __init__(self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator) -> None:
+    def __init__(
+        self, storage: ChannelServiceStorage, bus: EventBus, ids: SnowflakeGenerator
+    ) -> None:
         self._storage = storage
         self._bus = bus
         self._ids = ids
 
     async def list_guild_channels(self, user_id: Snowflake, guild_id: Snowflake) -> list[JSON]:
         """The guild's channels the caller can see, in position order."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         channels = await self._storage.channels.list_guild_channels(guild_id)
         return [
             channel_shape(c)
@@ -118,7 +132,7 @@ class ChannelService:
         ]
 
     async def create(self, user_id: Snowflake, guild_id: Snowflake, draft: ChannelDraft) -> JSON:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_CHANNELS)
         kind = _channel_type(draft.type)
         existing = await self._storage.channels.list_guild_channels(guild_id)
@@ -155,7 +169,7 @@ class ChannelService:
         return payload
 
     async def get(self, user_id: Snowflake, channel_id: Snowflake) -> JSON:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         recipients: tuple[User, ...] = ()
         if access.channel.recipient_ids:
             recipients = tuple(
@@ -168,7 +182,7 @@ class ChannelService:
     async def modify(
         self, user_id: Snowflake, channel_id: Snowflake, changes: ChannelChanges
     ) -> JSON:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if channel.guild_id is None:
             raise NotFound(Resource.CHANNEL)
@@ -206,7 +220,7 @@ class ChannelService:
         return payload
 
     async def delete(self, user_id: Snowflake, channel_id: Snowflake) -> JSON:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if channel.guild_id is None:
             raise NotFound(Resource.CHANNEL)
@@ -229,7 +243,7 @@ class ChannelService:
         allow: object,
         deny: object,
     ) -> None:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if channel.guild_id is None:
             raise NotFound(Resource.CHANNEL)
@@ -243,7 +257,7 @@ class ChannelService:
     async def delete_overwrite(
         self, user_id: Snowflake, channel_id: Snowflake, target_id: object
     ) -> None:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if channel.guild_id is None:
             raise NotFound(Resource.CHANNEL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from accord.core.clock import Clock, utc_from_ms
 from accord.core.entities import Channel, ChannelType, Guild, Member, Role
@@ -10,7 +11,13 @@ from accord.core.errors import LimitReached, NotFound, PermissionDenied, Resourc
 from accord.core.events import Event
 from accord.core.permissions import DEFAULT_EVERYONE, Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import GuildSnapshot, Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    GuildRepository,
+    GuildSnapshot,
+    MemberRepository,
+    RoleRepository,
+)
 from accord.core.services.access import guild_access
 from accord.core.services.channel_visibility import visible_channels
 from accord.core.shapes import JSON, channel_shape, guild_shape, member_shape
@@ -57,9 +64,22 @@ def guild_create_payload(snapshot: GuildSnapshot, viewer: Member | None = None) 
     return shape
 
 
+class GuildServiceStorage(Protocol):
+    """The repositories ``GuildService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def guilds(self) -> GuildRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+
+
 class GuildService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: GuildServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -94,7 +114,7 @@ class GuildService:
         return payload
 
     async def get_guild(self, user_id: Snowflake, guild_id: Snowflake, with_counts: bool) -> JSON:
-        await guild_access(self._storage, guild_id, user_id)
+        await guild_access(self._storage.access, guild_id, user_id)
         snapshot = await self._snapshot(guild_id, members=0)
         shape = guild_shape(snapshot.guild, snapshot.roles)
         if with_counts:
@@ -105,7 +125,7 @@ class GuildService:
     async def modify_guild(
         self, user_id: Snowflake, guild_id: Snowflake, changes: GuildChanges
     ) -> JSON:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_GUILD)
         guild = await self._storage.guilds.get_guild(guild_id)
         if guild is None:
@@ -131,7 +151,7 @@ class GuildService:
 
     async def delete_guild(self, user_id: Snowflake, guild_id: Snowflake) -> None:
         """Only the owner may delete; every member's clients learn of it."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         if not access.is_owner:
             raise PermissionDenied()
         members = await self._storage.members.list_guild_member_ids(guild_id)

@@ -8,6 +8,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from accord.core.clock import Clock, utc_from_ms
 from accord.core.entities import Channel, ChannelType, Guild, Invite, Member
@@ -15,7 +16,13 @@ from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, V
 from accord.core.events import Event
 from accord.core.permissions import Permission, has_permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    ChannelRepository,
+    GuildRepository,
+    InviteRepository,
+    UserRepository,
+)
 from accord.core.services.access import (
     channel_access,
     guild_access,
@@ -73,9 +80,24 @@ def _check_code(code: str) -> None:
         raise NotFound(Resource.INVITE)
 
 
+class InviteServiceStorage(Protocol):
+    """The repositories ``InviteService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def guilds(self) -> GuildRepository: ...
+    @property
+    def invites(self) -> InviteRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class InviteService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: InviteServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -84,7 +106,7 @@ class InviteService:
 
     async def create(self, user_id: Snowflake, channel_id: Snowflake, draft: InviteDraft) -> JSON:
         """A new invite to a text channel, or (unless ``unique``) the caller's like one."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if channel.type is not ChannelType.GUILD_TEXT:
             raise Conflict(
@@ -117,7 +139,7 @@ class InviteService:
         return invite_shape(invite, guild, channel, inviter)
 
     async def list_for_channel(self, user_id: Snowflake, channel_id: Snowflake) -> list[JSON]:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.MANAGE_CHANNELS)
         guild = await self._guild_of(access.channel)
         invites = await self._storage.invites.list_channel_invites(channel_id)
@@ -126,7 +148,7 @@ class InviteService:
         return await self._shapes(live, guild, {channel_id: access.channel})
 
     async def list_for_guild(self, user_id: Snowflake, guild_id: Snowflake) -> list[JSON]:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_GUILD)
         guild = await self._guild(guild_id)
         channels = {c.id: c for c in await self._storage.channels.list_guild_channels(guild_id)}

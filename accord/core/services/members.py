@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from accord.core.clock import Clock
 from accord.core.entities import Member, Role
@@ -11,7 +12,7 @@ from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, V
 from accord.core.events import Event
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import AccessRepository, MemberRepository, RoleRepository
 from accord.core.services.access import GuildAccess, guild_access
 from accord.core.services.departures import publish_departure
 from accord.core.services.hierarchy import (
@@ -66,9 +67,20 @@ def _require_nick_right(
     require_outranks_member(access, target, roles)
 
 
+class MemberServiceStorage(Protocol):
+    """The repositories ``MemberService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+
+
 class MemberService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: MemberServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -79,7 +91,7 @@ class MemberService:
         self, user_id: Snowflake, guild_id: Snowflake, *, limit: object = None, after: object = None
     ) -> list[JSON]:
         """Members in user-id order after ``after``; the caller must be a member."""
-        await guild_access(self._storage, guild_id, user_id)
+        await guild_access(self._storage.access, guild_id, user_id)
         count = (
             MEMBER_PAGE_DEFAULT
             if limit is None
@@ -93,7 +105,7 @@ class MemberService:
         self, user_id: Snowflake, guild_id: Snowflake, *, query: object, limit: object = None
     ) -> list[JSON]:
         """Members whose username or nick starts with ``query``, case-insensitively."""
-        await guild_access(self._storage, guild_id, user_id)
+        await guild_access(self._storage.access, guild_id, user_id)
         if not isinstance(query, str) or not 1 <= len(query) <= SEARCH_QUERY_MAX:
             raise ValidationError.single(
                 "query",
@@ -109,7 +121,7 @@ class MemberService:
         return [member_shape(m) for m in members]
 
     async def get(self, user_id: Snowflake, guild_id: Snowflake, target_id: Snowflake) -> JSON:
-        await guild_access(self._storage, guild_id, user_id)
+        await guild_access(self._storage.access, guild_id, user_id)
         return member_shape(await self._member(guild_id, target_id))
 
     async def modify(
@@ -120,7 +132,7 @@ class MemberService:
         changes: MemberChanges,
     ) -> JSON:
         """Change a member's nick and/or whole role set, each under its own permission."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         member = await self._member(guild_id, target_id)
         nick = validate_nick(changes.nick) if changes.set_nick else member.nick
         wanted = None if changes.roles is None else _role_ids(changes.roles)
@@ -159,7 +171,7 @@ class MemberService:
         await self._change_role(user_id, guild_id, target_id, role_id, add=False)
 
     async def kick(self, user_id: Snowflake, guild_id: Snowflake, target_id: Snowflake) -> None:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.KICK_MEMBERS)
         member = await self._member(guild_id, target_id)
         roles = roles_by_id(await self._storage.roles.list_roles(guild_id))
@@ -170,7 +182,7 @@ class MemberService:
 
     async def leave(self, user_id: Snowflake, guild_id: Snowflake) -> None:
         """``DELETE /users/@me/guilds/{id}``; the owner must transfer or delete instead."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         if access.is_owner:
             raise Conflict(
                 "The guild owner cannot leave the guild; transfer ownership or delete it.",
@@ -190,7 +202,7 @@ class MemberService:
         *,
         add: bool,
     ) -> None:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_ROLES)
         await self._member(guild_id, target_id)
         role = await self._storage.roles.get_role(guild_id, role_id)

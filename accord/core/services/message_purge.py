@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import MessageRepository
 from accord.core.snowflake import Snowflake
 
 # Ids per MESSAGE_DELETE_BULK event, as Discord batches them.
@@ -14,14 +14,14 @@ EVENT_BATCH = 100
 
 
 async def purge_recent_messages(
-    storage: Storage,
+    messages: MessageRepository,
     bus: EventBus,
     guild_id: Snowflake,
     author_id: Snowflake,
     since: Snowflake,
 ) -> int:
     """Delete ``author_id``'s messages newer than ``since``; returns how many went."""
-    deleted = await storage.messages.delete_author_messages(guild_id, author_id, since)
+    deleted = await messages.delete_author_messages(guild_id, author_id, since)
     for channel_id, ids in deleted.items():
         for start in range(0, len(ids), EVENT_BATCH):
             await bus.publish(

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from accord.core.errors import ValidationError
 from accord.core.permissions import Permission, has_permission
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    ChannelRepository,
+    MessageRepository,
+    UserRepository,
+)
 from accord.core.services.access import guild_access, permissions_in
 from accord.core.shapes import JSON, message_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
@@ -39,13 +45,26 @@ def _content(value: object) -> str:
     return value
 
 
+class SearchServiceStorage(Protocol):
+    """The repositories ``SearchService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class SearchService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: SearchServiceStorage) -> None:
         self._storage = storage
 
     async def search(self, user_id: Snowflake, guild_id: Snowflake, query: SearchQuery) -> JSON:
         """Matches newest first, each as a one-message list (Discord's context-free shape)."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         text = _content(query.content)
         limit = LIMIT_DEFAULT
         if query.limit is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Protocol
 
 from accord.core.clock import Clock, utc_from_ms
 from accord.core.entities import Channel, Message, NewMessage, PermissionContext
@@ -11,7 +12,12 @@ from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, V
 from accord.core.events import Event
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import ChannelContext, Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    ChannelContext,
+    MessageRepository,
+    UserRepository,
+)
 from accord.core.services.access import channel_access
 from accord.core.services.message_compose import Draft, compose_message, mentioned_users
 from accord.core.shapes import JSON, message_shape, partial_member_shape
@@ -39,9 +45,20 @@ def _event(
     return Event(kind, data, guild_id=channel.guild_id, channel_id=channel.id)
 
 
+class MessageServiceStorage(Protocol):
+    """The repositories ``MessageService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class MessageService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: MessageServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -69,7 +86,7 @@ class MessageService:
         return payload
 
     async def get(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> JSON:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
         message = await self._storage.messages.get_message(
             channel_id, parse_snowflake(message_id, "message_id"), user_id
@@ -89,7 +106,7 @@ class MessageService:
         limit: object = None,
     ) -> list[JSON]:
         """Newest first; at most one of before/after/around, as Discord allows."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         if not access.channel.type.holds_messages:
             raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)
         count = HISTORY_DEFAULT if limit is None else validate_int(limit, "limit", 1, HISTORY_MAX)
@@ -113,7 +130,7 @@ class MessageService:
     async def edit(
         self, user_id: Snowflake, channel_id: Snowflake, message_id: object, content: object
     ) -> JSON:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         target = parse_snowflake(message_id, "message_id")
         current = await self._storage.messages.get_message(channel_id, target, user_id)
         if current is None:
@@ -137,7 +154,7 @@ class MessageService:
         return payload
 
     async def delete(self, user_id: Snowflake, channel_id: Snowflake, message_id: object) -> None:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         target = parse_snowflake(message_id, "message_id")
         message = await self._storage.messages.get_message(channel_id, target, user_id)
         if message is None:
@@ -151,7 +168,7 @@ class MessageService:
     async def bulk_delete(
         self, user_id: Snowflake, channel_id: Snowflake, message_ids: Sequence[object]
     ) -> None:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.MANAGE_MESSAGES)
         if not BULK_MIN <= len(message_ids) <= BULK_MAX:
             raise ValidationError.single(
@@ -172,7 +189,7 @@ class MessageService:
             await self._publish_deleted(access.channel, deleted)
 
     async def pins(self, user_id: Snowflake, channel_id: Snowflake) -> list[JSON]:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         if not access.permissions & Permission.READ_MESSAGE_HISTORY:
             return []
         return await self._shapes(await self._storage.messages.list_pins(channel_id, user_id))
@@ -180,7 +197,7 @@ class MessageService:
     async def set_pinned(
         self, user_id: Snowflake, channel_id: Snowflake, message_id: object, pinned: bool
     ) -> None:
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.MANAGE_MESSAGES)
         target = parse_snowflake(message_id, "message_id")
         changed = await self._storage.messages.set_pinned(channel_id, target, pinned)

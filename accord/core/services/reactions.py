@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from accord.core.clock import Clock
 from accord.core.entities import Channel, Emoji, Message
 from accord.core.errors import LimitReached, NotFound, Resource
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import (
+    AccessRepository,
+    MemberRepository,
+    MessageRepository,
+    ReactionRepository,
+)
 from accord.core.services.access import channel_access
 from accord.core.services.audience import channel_event
 from accord.core.services.emoji import parse_emoji, same_emoji
@@ -20,9 +27,22 @@ MAX_DISTINCT_REACTIONS = 20
 USERS_DEFAULT, USERS_MAX = 25, 100
 
 
+class ReactionServiceStorage(Protocol):
+    """The repositories ``ReactionService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def reactions(self) -> ReactionRepository: ...
+
+
 class ReactionService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: ReactionServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -33,7 +53,7 @@ class ReactionService:
         self, user_id: Snowflake, channel_id: Snowflake, message_id: object, raw_emoji: str
     ) -> None:
         """React as the caller; ADD_REACTIONS is needed only to bring a new emoji to the message."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
         target, emoji = parse_snowflake(message_id, "message_id"), parse_emoji(raw_emoji)
         message = await self._message(channel_id, target, user_id)
@@ -62,7 +82,7 @@ class ReactionService:
         reactor: object,
     ) -> None:
         """Take back the caller's reaction (``reactor`` "@me"), or anyone's with MANAGE_MESSAGES."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         reactor_id = user_id if reactor == "@me" else parse_snowflake(reactor, "user_id")
         if reactor_id != user_id:
             access.require(Permission.MANAGE_MESSAGES)
@@ -87,7 +107,7 @@ class ReactionService:
         limit: object = None,
     ) -> list[JSON]:
         """Who reacted with the emoji, in user-id order after ``after``."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
         target, emoji = parse_snowflake(message_id, "message_id"), parse_emoji(raw_emoji)
         count = USERS_DEFAULT if limit is None else validate_int(limit, "limit", 1, USERS_MAX)
@@ -107,7 +127,7 @@ class ReactionService:
         raw_emoji: str | None = None,
     ) -> None:
         """Remove every reaction of the message, or every one with ``raw_emoji``."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.MANAGE_MESSAGES)
         target = parse_snowflake(message_id, "message_id")
         emoji = None if raw_emoji is None else parse_emoji(raw_emoji)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import MemberRepository
 from accord.core.snowflake import Snowflake
 
 # Members read per round trip while scanning a guild. The storage port has no
@@ -12,15 +12,15 @@ HOLDER_PAGE = 1000
 
 
 async def role_holders(
-    storage: Storage, guild_id: Snowflake, role_id: Snowflake
+    members: MemberRepository, guild_id: Snowflake, role_id: Snowflake
 ) -> frozenset[Snowflake]:
     """The ids of the members holding ``role_id`` (every member, for @everyone)."""
     if role_id == guild_id:
-        return frozenset(await storage.members.list_guild_member_ids(guild_id))
+        return frozenset(await members.list_guild_member_ids(guild_id))
     holders: set[Snowflake] = set()
     after: Snowflake | None = None
     while True:
-        page = await storage.members.list_members(guild_id, after=after, limit=HOLDER_PAGE)
+        page = await members.list_members(guild_id, after=after, limit=HOLDER_PAGE)
         holders.update(m.user.id for m in page if role_id in m.role_ids)
         if len(page) < HOLDER_PAGE:
             return frozenset(holders)

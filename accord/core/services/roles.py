@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from accord.core.clock import Clock
 from accord.core.entities import Role
@@ -23,7 +24,7 @@ from accord.core.errors import (
 from accord.core.events import Event
 from accord.core.permissions import Permission, parse_permissions
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import AccessRepository, MemberRepository, RoleRepository
 from accord.core.services.access import GuildAccess, guild_access
 from accord.core.services.hierarchy import require_outranks, roles_by_id
 from accord.core.services.role_holders import role_holders
@@ -98,9 +99,20 @@ def _packed_above_everyone(roles: Iterable[Role]) -> list[tuple[Snowflake, int]]
     return moves
 
 
+class RoleServiceStorage(Protocol):
+    """The repositories ``RoleService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def roles(self) -> RoleRepository: ...
+
+
 class RoleService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: RoleServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -108,12 +120,12 @@ class RoleService:
         self._clock = clock
 
     async def list_roles(self, user_id: Snowflake, guild_id: Snowflake) -> list[JSON]:
-        await guild_access(self._storage, guild_id, user_id)
+        await guild_access(self._storage.access, guild_id, user_id)
         return [role_shape(r) for r in await self._storage.roles.list_roles(guild_id)]
 
     async def create(self, user_id: Snowflake, guild_id: Snowflake, fields: RoleFields) -> JSON:
         """A role at position 1; its permissions default to @everyone's, as on Discord."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_ROLES)
         template = Role(
             id=self._ids.next_id(),
@@ -140,7 +152,7 @@ class RoleService:
     async def modify(
         self, user_id: Snowflake, guild_id: Snowflake, role_id: Snowflake, fields: RoleFields
     ) -> JSON:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_ROLES)
         role = await self._role(guild_id, role_id)
         updated = _apply(role, fields)
@@ -153,12 +165,12 @@ class RoleService:
             raise NotFound(Resource.ROLE)
         affects = frozenset[Snowflake]()
         if saved.permissions != role.permissions:
-            affects = await role_holders(self._storage, guild_id, role_id)
+            affects = await role_holders(self._storage.members, guild_id, role_id)
         await self._bus.publish(_event("GUILD_ROLE_UPDATE", saved, affects))
         return role_shape(saved)
 
     async def delete(self, user_id: Snowflake, guild_id: Snowflake, role_id: Snowflake) -> None:
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_ROLES)
         role = await self._role(guild_id, role_id)
         if role.is_everyone:
@@ -171,7 +183,7 @@ class RoleService:
             raise PermissionDenied("Managed roles belong to their integration")
         require_outranks(access, role.position)
         # Read before deleting: afterwards nobody holds the role any more.
-        holders = await role_holders(self._storage, guild_id, role_id)
+        holders = await role_holders(self._storage.members, guild_id, role_id)
         if not await self._storage.roles.delete_role(guild_id, role_id):
             raise NotFound(Resource.ROLE)
         payload = {"guild_id": str(guild_id), "role_id": str(role_id)}
@@ -183,7 +195,7 @@ class RoleService:
         self, user_id: Snowflake, guild_id: Snowflake, moves: Sequence[tuple[object, object]]
     ) -> list[JSON]:
         """Apply ``(role id, position)`` moves together; returns every role of the guild."""
-        access = await guild_access(self._storage, guild_id, user_id)
+        access = await guild_access(self._storage.access, guild_id, user_id)
         access.require(Permission.MANAGE_ROLES)
         if len(moves) > MAX_ROLES_PER_GUILD:
             raise ValidationError.single(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from accord.core.clock import Clock
 from accord.core.errors import Conflict
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
 from accord.core.ports.ratelimit import RateLimit, RateLimiter
-from accord.core.ports.storage import Storage
+from accord.core.ports.storage import AccessRepository, MemberRepository
 from accord.core.services.access import channel_access
 from accord.core.services.audience import channel_event
 from accord.core.shapes import JSON, member_shape
@@ -21,9 +23,18 @@ from accord.core.snowflake import Snowflake
 TYPING_THROTTLE = RateLimit("typing-start", limit=1, window=5.0)
 
 
+class TypingServiceStorage(Protocol):
+    """The repositories ``TypingService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+
+
 class TypingService:
     def __init__(
-        self, storage: Storage, bus: EventBus, throttle: RateLimiter, clock: Clock
+        self, storage: TypingServiceStorage, bus: EventBus, throttle: RateLimiter, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
@@ -32,7 +43,7 @@ class TypingService:
 
     async def start(self, user_id: Snowflake, channel_id: Snowflake) -> bool:
         """Announce that the caller is typing; False when throttled (nothing was published)."""
-        access = await channel_access(self._storage, channel_id, user_id)
+        access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if not channel.type.holds_messages:
             raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from accord.core.clock import Clock
 from accord.core.entities import Channel, ChannelType, Guild, User
@@ -19,7 +19,14 @@ from accord.core.errors import (
 )
 from accord.core.events import Event
 from accord.core.ports.bus import EventBus
-from accord.core.ports.storage import Storage, UserSettings
+from accord.core.ports.storage import (
+    AccessRepository,
+    ChannelRepository,
+    GuildRepository,
+    MemberRepository,
+    UserRepository,
+    UserSettings,
+)
 from accord.core.services.access import guild_permissions_of
 from accord.core.services.avatars import avatar_hash
 from accord.core.services.departures import publish_departure
@@ -62,9 +69,24 @@ class GuildPage:
     with_counts: bool = False
 
 
+class UserServiceStorage(Protocol):
+    """The repositories ``UserService`` uses."""
+
+    @property
+    def access(self) -> AccessRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def guilds(self) -> GuildRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+
+
 class UserService:
     def __init__(
-        self, storage: Storage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self, storage: UserServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
     ) -> None:
         self._storage = storage
         self._bus = bus
