@@ -17,7 +17,7 @@ from accord.adapters.postgres.embedded import embedded_postgres
 from accord.adapters.postgres.migrations import migrate_url
 from accord.bootstrap import Services, open_services
 from accord.config import Settings
-from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.server import serve_gateway
 from accord.http.gateway_discovery import gateway_url
 from accord.http.server import serve_api
@@ -71,14 +71,14 @@ def run_serve(settings: Settings, surfaces: frozenset[str] = SURFACES) -> None:
     log.info("stopped")
 
 
-def build_gateway(services: Services) -> Gateway:
+def build_gateway(services: Services) -> Hub:
     settings = services.settings
-    config = GatewayConfig(
+    config = HubConfig(
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         resume_window_s=settings.resume_window_s,
         presence_refresh_s=settings.presence_ttl_s / 3,
     )
-    return Gateway(
+    return Hub(
         services.storage,
         services.auth,
         services.bus,
@@ -93,7 +93,7 @@ class Started(NamedTuple):
 
     api_port: int | None
     gateway_port: int | None
-    gateway: Gateway | None
+    gateway: Hub | None
 
 
 async def start_surfaces(
@@ -101,7 +101,7 @@ async def start_surfaces(
 ) -> Started:
     """Start the gateway and/or the REST API in `nursery`; returns what was started."""
     settings = services.settings
-    gateway: Gateway | None = None
+    gateway: Hub | None = None
     gateway_port: int | None = None
     if "gateway" in surfaces:
         gateway = build_gateway(services)

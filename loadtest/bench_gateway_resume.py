@@ -49,7 +49,7 @@ from gateway_bench import (
 
 from accord.bootstrap import open_services
 from accord.config import Settings
-from accord.gateway.hub import Gateway
+from accord.gateway.hub import Hub
 from accord.runner import SURFACES, start_surfaces
 
 # Of every three drops, two come from the client and one is an op 7 from here.
@@ -81,7 +81,7 @@ class Traffic:
                     self.failed += 1
 
 
-async def send_op7(gateway: Gateway) -> bool:
+async def send_op7(gateway: Hub) -> bool:
     """Op 7 to a random session that is connected now."""
     connected = [s.id for s in gateway.registry if s.transport is not None]
     return bool(connected) and gateway.reconnect(random.choice(connected))

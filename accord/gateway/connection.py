@@ -2,7 +2,7 @@
 
 The receiver reads client payloads and runs each through the opcode table.
 The watchdog is the receiver's cancel scope, whose deadline every heartbeat
-pushes back; when it passes, the connection closes with 4009. The gateway
+pushes back; when it passes, the connection closes with 4009. The hub
 cancels it too when it ends the session from outside (its login ended:
 4004), through the transport's close handler. (The writer
 that drains the outbox runs beside it in the connection's nursery, see
@@ -21,7 +21,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from accord.gateway.frames import HEARTBEAT_ACK, decode_client_payload, encode_hello
 from accord.gateway.frames import encode_invalid_session as invalid_session
-from accord.gateway.hub import Gateway, ResumeRefused
+from accord.gateway.hub import Hub, ResumeRefused
 from accord.gateway.identify import parse_identify, parse_resume, parse_status
 from accord.gateway.limits import PayloadLimiter
 from accord.gateway.member_chunks import parse_members_request
@@ -44,27 +44,27 @@ Handler = Callable[["Connection", Any], Awaitable[None]]
 
 
 class Connection:
-    def __init__(self, gateway: Gateway, ws: WebSocketConnection, transport: Transport) -> None:
-        self._gateway = gateway
+    def __init__(self, hub: Hub, ws: WebSocketConnection, transport: Transport) -> None:
+        self._hub = hub
         self._ws = ws
         self._transport = transport
         self._limiter = PayloadLimiter(trio.current_time)
-        self._interval_s = gateway.config.heartbeat_interval_ms / 1000
+        self._interval_s = hub.config.heartbeat_interval_ms / 1000
         self._watchdog = trio.CancelScope()
-        # Why the gateway asked this connection to close, if it did.
+        # Why the hub asked this connection to close, if it did.
         self._close_request: tuple[CloseCode, str] | None = None
         transport.close_handler = self._request_close
         self.session: Session | None = None
 
     def _request_close(self, code: int, reason: str) -> None:
-        """Stop receiving and close with `code` (called by the gateway, never awaits)."""
+        """Stop receiving and close with `code` (called by the hub, never awaits)."""
         if self._close_request is None:
             self._close_request = (CloseCode(code), reason)
         self._watchdog.cancel()
 
     async def serve(self) -> None:
         """Run the connection until either side ends it."""
-        self._transport.send(encode_hello(self._gateway.config.heartbeat_interval_ms))
+        self._transport.send(encode_hello(self._hub.config.heartbeat_interval_ms))
         close: tuple[CloseCode, str] | None = None
         client_code: int | None = None
         self._watchdog.deadline = trio.current_time() + self._interval_s * HEARTBEAT_GRACE
@@ -108,11 +108,11 @@ class Connection:
         if session is None:
             return
         if resumable:
-            self._gateway.detach(session, self._transport)
+            self._hub.detach(session, self._transport)
         elif session.transport is self._transport:
             with trio.move_on_after(CLOSE_TIMEOUT_S) as scope:
                 scope.shield = True
-                await self._gateway.end(session)
+                await self._hub.end(session)
 
     def _require_session(self) -> Session:
         if self.session is None:
@@ -128,13 +128,13 @@ class Connection:
     async def _on_identify(self, d: object) -> None:
         if self.session is not None:
             raise GatewayError(CloseCode.ALREADY_AUTHENTICATED, "already identified")
-        self.session = await self._gateway.identify(parse_identify(d), self._transport)
+        self.session = await self._hub.identify(parse_identify(d), self._transport)
 
     async def _on_resume(self, d: object) -> None:
         if self.session is not None:
             raise GatewayError(CloseCode.ALREADY_AUTHENTICATED, "already identified")
         try:
-            self.session = await self._gateway.resume(parse_resume(d), self._transport)
+            self.session = await self._hub.resume(parse_resume(d), self._transport)
         except ResumeRefused as exc:
             log.info("resume refused: %s", exc)
             self._transport.send(invalid_session(False))
@@ -143,11 +143,11 @@ class Connection:
         session = self._require_session()
         if not isinstance(d, dict):
             raise GatewayError(CloseCode.DECODE_ERROR, "PRESENCE_UPDATE needs an object in 'd'")
-        await self._gateway.set_status(session, parse_status(d.get("status")))
+        await self._hub.set_status(session, parse_status(d.get("status")))
 
     async def _on_request_members(self, d: object) -> None:
         session = self._require_session()
-        await self._gateway.request_members(session, parse_members_request(d))
+        await self._hub.request_members(session, parse_members_request(d))
 
     async def _on_voice_state(self, d: object) -> None:
         self._require_session()  # no voice here; accepted and ignored, as a voiceless guild would

@@ -1,6 +1,6 @@
-"""The gateway process's shared state and the use cases connections call.
+"""The gateway process's hub: its shared state and the use cases connections call.
 
-`Gateway` owns the session registry and the fan-out; a connection hands it an
+`Hub` owns the session registry and the fan-out; a connection hands it an
 IDENTIFY or RESUME and gets a session back, and tells it when it ends.
 
 A session lives as long as the login it authenticated with: when a login
@@ -55,7 +55,7 @@ CLEANUP_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
-class GatewayConfig:
+class HubConfig:
     heartbeat_interval_ms: int = DEFAULTS.heartbeat_interval_ms
     resume_window_s: float = DEFAULTS.resume_window_s
     # Advertised to clients as resume_gateway_url; set once the port is bound.
@@ -65,23 +65,23 @@ class GatewayConfig:
     presence_refresh_s: float = DEFAULTS.presence_ttl_s / 3
 
 
-def _sessions(gateway: Gateway) -> dict[str, float]:
-    connected = sum(1 for s in gateway.registry if s.transport is not None)
-    return {"connected": connected, "detached": len(gateway.registry) - connected}
+def _sessions(hub: Hub) -> dict[str, float]:
+    connected = sum(1 for s in hub.registry if s.transport is not None)
+    return {"connected": connected, "detached": len(hub.registry) - connected}
 
 
 class ResumeRefused(Exception):
     """The session cannot be resumed (unknown, ended, someone else's, or pruned): op 9."""
 
 
-class Gateway:
+class Hub:
     def __init__(
         self,
         storage: Storage,
         auth: AuthService,
         bus: EventBus,
         presence: PresenceStore,
-        config: GatewayConfig,
+        config: HubConfig,
         handoffs: SessionHandoffs | None = None,
     ) -> None:
         self.storage = storage
@@ -106,7 +106,7 @@ class Gateway:
             "accord_gateway_bus_lag_seconds",
             "Seconds from publication to delivery of the latest event",
             "bus",
-            lambda gateway: {"events": gateway.fanout.lag},
+            lambda hub: {"events": hub.fanout.lag},
         )
         # Set when the process is stopping: new connections are turned away.
         self.draining = False

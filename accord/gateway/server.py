@@ -18,7 +18,7 @@ from trio_websocket import (
 from accord.gateway.compression import ZlibStream
 from accord.gateway.connection import CLOSE_TIMEOUT_S, Connection
 from accord.gateway.frames import MAX_CLIENT_PAYLOAD_BYTES
-from accord.gateway.hub import Gateway
+from accord.gateway.hub import Hub
 from accord.gateway.identify import API_VERSION
 from accord.gateway.outbox import Outbox, OutboxStream, Transport
 from accord.gateway.protocol import CloseCode
@@ -78,9 +78,9 @@ def parse_query(target: str) -> bool:
     return compress == "zlib-stream"
 
 
-async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
+async def _handle(hub: Hub, stream: trio.SocketStream) -> None:
     """One connection's nursery: trio-websocket's reader, our writer, and the receiver here."""
-    if gateway.draining:
+    if hub.draining:
         await stream.aclose()  # stopping: the client reconnects to another gateway
         return
     outbox = Outbox(stream)
@@ -96,7 +96,7 @@ async def _handle(gateway: Gateway, stream: trio.SocketStream) -> None:
                     # uncaught this would end serve_listeners: every connection.
                     log.debug("gateway handshake abandoned: %r", exc)
             if accepted is not None:
-                await Connection(gateway, *accepted).serve()
+                await Connection(hub, *accepted).serve()
             nursery.cancel_scope.cancel()
     finally:
         outbox.abort()
@@ -135,7 +135,7 @@ async def _accept(
 
 
 async def serve_gateway(
-    gateway: Gateway,
+    hub: Hub,
     host: str,
     port: int,
     *,
@@ -146,6 +146,6 @@ async def serve_gateway(
     bound = listeners[0].socket.getsockname()[1]
     log.info("gateway listening on %s:%s", host, bound)
     async with trio.open_nursery() as nursery:
-        await nursery.start(gateway.run)
-        await nursery.start(partial(trio.serve_listeners, partial(_handle, gateway), listeners))
+        await nursery.start(hub.run)
+        await nursery.start(partial(trio.serve_listeners, partial(_handle, hub), listeners))
         task_status.started(bound)

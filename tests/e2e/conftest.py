@@ -14,7 +14,7 @@ import trio
 from accord.bootstrap import Services, open_services
 from accord.config import Settings
 from accord.core.snowflake import Snowflake
-from accord.gateway.hub import Gateway
+from accord.gateway.hub import Hub
 from accord.gateway.server import serve_gateway
 from accord.http.server import serve_api
 from accord.runner import build_gateway
@@ -54,7 +54,7 @@ async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 @dataclass
 class GatewayServer:
     url: str
-    hub: Gateway
+    hub: Hub
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import orjson
 import pytest
 import trio
 
-from accord.gateway.hub import Gateway
+from accord.gateway.hub import Hub
 from tests.e2e.gateway_world import GUILDS, Person, still_serving
 from tests.e2e.raw_websocket import CLOSE, PING, PONG, TEXT, RawWebSocket, client_frame
 
@@ -208,7 +208,7 @@ async def run_cases(url: str, cases: Sequence[Case], token: str | None = None) -
     assert not wrong, f"{len(wrong)} of {len(cases)} cases:\n" + "\n".join(wrong)
 
 
-async def healthy(url: str, hub: Gateway, who: Person, caplog: pytest.LogCaptureFixture) -> None:
+async def healthy(url: str, hub: Hub, who: Person, caplog: pytest.LogCaptureFixture) -> None:
     """The server serves a fresh client, every connection before let go of its session,
     and nothing was logged at ERROR level or with a traceback."""
     with trio.fail_after(CASE_SECONDS):

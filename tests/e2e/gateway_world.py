@@ -11,7 +11,7 @@ import httpx
 import trio
 
 from accord.bootstrap import Services
-from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.server import serve_gateway
 from accord.gateway.session import Session
 from tests.e2e.conftest import bearer, register
@@ -146,7 +146,7 @@ async def still_serving(url: str, who: Person) -> None:
         assert ready["d"]["user"]["id"] == who.id
 
 
-def session_of(hub: Gateway, client: GatewayClient) -> Session:
+def session_of(hub: Hub, client: GatewayClient) -> Session:
     assert client.session_id is not None
     session = hub.registry.get(client.session_id)
     assert session is not None
@@ -154,11 +154,9 @@ def session_of(hub: Gateway, client: GatewayClient) -> Session:
 
 
 @asynccontextmanager
-async def open_gateway(services: Services, **config: Any) -> AsyncIterator[tuple[str, Gateway]]:
-    """A second live gateway over `services` with its own GatewayConfig (e.g. a short heartbeat)."""
-    hub = Gateway(
-        services.storage, services.auth, services.bus, services.presence, GatewayConfig(**config)
-    )
+async def open_gateway(services: Services, **config: Any) -> AsyncIterator[tuple[str, Hub]]:
+    """A second live gateway over `services` with its own HubConfig (e.g. a short heartbeat)."""
+    hub = Hub(services.storage, services.auth, services.bus, services.presence, HubConfig(**config))
     async with trio.open_nursery() as nursery:
         port = await nursery.start(serve_gateway, hub, "127.0.0.1", 0)
         url = f"ws://127.0.0.1:{port}"

@@ -18,7 +18,7 @@ import trio
 from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.core.snowflake import Snowflake
-from accord.gateway.hub import Gateway
+from accord.gateway.hub import Hub
 from accord.runner import SURFACES, start_surfaces
 
 # Starting and stopping the server may take this long.
@@ -29,7 +29,7 @@ START_STOP_SECONDS = 15
 class Server:
     api_port: int
     gateway_port: int
-    gateway: Gateway
+    gateway: Hub
     token: trio.lowlevel.TrioToken
     cancel: trio.CancelScope
 

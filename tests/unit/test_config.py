@@ -9,7 +9,7 @@ import pytest
 
 from accord.cli import build_parser
 from accord.config import DEFAULTS, OPTIONS, ConfigError, Settings, load_settings
-from accord.gateway.hub import GatewayConfig
+from accord.gateway.hub import HubConfig
 
 
 def _settings(argv: list[str], env: dict[str, str] | None = None) -> Settings:
@@ -122,7 +122,7 @@ def test_each_flag_sets_its_setting(name):
 
 
 def test_the_gateway_defaults_are_the_settings_defaults():
-    config = GatewayConfig()
+    config = HubConfig()
     assert config.heartbeat_interval_ms == DEFAULTS.heartbeat_interval_ms
     assert config.resume_window_s == DEFAULTS.resume_window_s
     assert config.presence_refresh_s == DEFAULTS.presence_ttl_s / 3

@@ -1,4 +1,4 @@
-"""The Gateway's own bookkeeping, with fakes: sessions ending when presence fails."""
+"""The Hub's own bookkeeping, with fakes: sessions ending when presence fails."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from accord.adapters.memory.presence import InMemoryPresence
 from accord.core.clock import SystemClock
 from accord.core.ports.presence import StatusChange
 from accord.core.snowflake import Snowflake
-from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.protocol import ALL_INTENTS
 from accord.gateway.session import Session
 from tests.unit.gateway_fakes import MEMBER, FakeTransport
@@ -22,17 +22,17 @@ class AwayPresence(InMemoryPresence):
         raise ConnectionError("presence store unreachable")
 
 
-def _gateway(presence: InMemoryPresence) -> Gateway:
+def _hub(presence: InMemoryPresence) -> Hub:
     storage: Any = None  # `end` reads nothing from storage
     auth: Any = None
-    return Gateway(storage, auth, InProcessEventBus(), presence, GatewayConfig())
+    return Hub(storage, auth, InProcessEventBus(), presence, HubConfig())
 
 
 async def test_ending_a_session_when_presence_fails_forgets_it_and_does_not_raise() -> None:
-    gateway = _gateway(AwayPresence(SystemClock()))
+    hub = _hub(AwayPresence(SystemClock()))
     session = Session(id="s1", user=MEMBER, intents=ALL_INTENTS, early=None)
-    gateway.registry.add(session)
+    hub.registry.add(session)
     session.attach(FakeTransport())  # type: ignore[arg-type]
-    await gateway.end(session)  # the reaper and connection ends must survive this
-    assert gateway.registry.get("s1") is None
+    await hub.end(session)  # the reaper and connection ends must survive this
+    assert hub.registry.get("s1") is None
     assert session.ended

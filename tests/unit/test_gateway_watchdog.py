@@ -9,7 +9,7 @@ import trio
 import trio.testing
 
 from accord.gateway.connection import HEARTBEAT_GRACE, Connection
-from accord.gateway.hub import GatewayConfig
+from accord.gateway.hub import HubConfig
 from tests.unit.gateway_fakes import FakeTransport
 
 INTERVAL_MS = 41_250
@@ -31,7 +31,7 @@ class FakeSocket:
 
 
 def connection() -> tuple[Connection, FakeSocket, FakeTransport]:
-    gateway = SimpleNamespace(config=GatewayConfig(heartbeat_interval_ms=INTERVAL_MS))
+    gateway = SimpleNamespace(config=HubConfig(heartbeat_interval_ms=INTERVAL_MS))
     socket, transport = FakeSocket(), FakeTransport()
     return Connection(gateway, socket, transport), socket, transport  # type: ignore[arg-type]
 

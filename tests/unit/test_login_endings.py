@@ -15,7 +15,7 @@ from accord.adapters.memory.presence import InMemoryPresence
 from accord.core.clock import SystemClock
 from accord.core.ports.invalidations import Kind
 from accord.core.snowflake import Snowflake
-from accord.gateway.hub import Gateway, GatewayConfig
+from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.protocol import CloseCode
 from accord.gateway.registry import SessionRegistry
 from accord.gateway.session import Session
@@ -103,19 +103,19 @@ class FakeAuth:
         self.applied.append((kind, key))
 
 
-def gateway(auth: FakeAuth | None = None) -> Gateway:
+def make_hub(auth: FakeAuth | None = None) -> Hub:
     storage: Any = None  # ending sessions reads nothing from storage
-    return Gateway(
+    return Hub(
         storage,
         auth or FakeAuth(),
         InProcessEventBus(),
         InMemoryPresence(SystemClock()),
-        GatewayConfig(),
+        HubConfig(),
     )
 
 
 async def test_a_session_ending_closes_that_logins_connections_only() -> None:
-    hub = gateway()
+    hub = make_hub()
     mine, other_login, someone = (
         session_of("a", MEMBER, LOGIN_A),
         session_of("b", MEMBER, LOGIN_B),
@@ -134,7 +134,7 @@ async def test_a_session_ending_closes_that_logins_connections_only() -> None:
 
 
 async def test_an_end_of_all_logins_closes_every_session_of_that_user() -> None:
-    hub = gateway()
+    hub = make_hub()
     sessions = [session_of("a", MEMBER, LOGIN_A), session_of("b", MEMBER, LOGIN_B)]
     owner = session_of("c", OWNER, Snowflake(7009))
     for session in [*sessions, owner]:
@@ -147,7 +147,7 @@ async def test_an_end_of_all_logins_closes_every_session_of_that_user() -> None:
 
 
 async def test_a_bot_token_reset_closes_the_bots_sessions() -> None:
-    hub = gateway()
+    hub = make_hub()
     bot = session_of("a", BOT, APPLICATION)
     hub.registry.add(bot)
     transport = bot.transport
@@ -158,7 +158,7 @@ async def test_a_bot_token_reset_closes_the_bots_sessions() -> None:
 
 async def test_the_gateway_follows_announced_endings_and_ignores_profile_changes() -> None:
     auth = FakeAuth()
-    hub = gateway(auth)
+    hub = make_hub(auth)
     renamed_bot, ended = session_of("a", BOT, APPLICATION), session_of("b", MEMBER, LOGIN_A)
     for session in (renamed_bot, ended):
         hub.registry.add(session)
