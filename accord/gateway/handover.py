@@ -22,7 +22,7 @@ from accord.core.ports.storage import Storage
 from accord.core.snowflake import Snowflake
 from accord.gateway.fanout import FanOut
 from accord.gateway.frames import RECONNECT
-from accord.gateway.handoff import HandedOff, decode_session, encode_session
+from accord.gateway.handover_codec import HandedOff, decode_session, encode_session
 from accord.gateway.registry import SessionRegistry
 from accord.gateway.session import Session
 

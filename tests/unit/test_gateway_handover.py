@@ -13,8 +13,8 @@ from accord.core.ports.handoff import Handoff
 from accord.core.snowflake import Snowflake
 from accord.gateway import handover as handover_module
 from accord.gateway.fanout import FanOut
-from accord.gateway.handoff import encode_session
 from accord.gateway.handover import CATCH_UP_TIMEOUT_S, Handover
+from accord.gateway.handover_codec import encode_session
 from accord.gateway.protocol import ALL_INTENTS
 from accord.gateway.registry import SessionRegistry
 from accord.gateway.session import Session

@@ -8,7 +8,7 @@ from accord.core.entities import User
 from accord.core.ports.presence import Status
 from accord.core.snowflake import Snowflake
 from accord.gateway.frames import prepare_dispatch
-from accord.gateway.handoff import decode_session, encode_session
+from accord.gateway.handover_codec import decode_session, encode_session
 from accord.gateway.protocol import Intents
 from accord.gateway.replay import ReplayBuffer, ReplayPruned
 from accord.gateway.session import Session

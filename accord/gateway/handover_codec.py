@@ -1,5 +1,6 @@
 """A session as bytes, so a stopping gateway can hand it to whichever gateway the client resumes on.
 
+The encoding only; `handover` is the procedure that stores and adopts it.
 What travels: who the session is (user, application, intents, threshold,
 status), what it was sent (the replay buffer's dispatches and `s`), its
 guilds, and how far into the event bus the stopping gateway had delivered,
