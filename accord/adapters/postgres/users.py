@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.dm_standing import fetch_dm_standings
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
 from accord.adapters.postgres.sql import as_mapping, rows_affected, unique_conflict
@@ -37,42 +37,8 @@ def _account_from_row(row: asyncpg.Record) -> Account:
 
 
 class PgUserRepository(PgRepository):
+    @on_database
     async def create_account(self, user: User, email: str, password_hash: str) -> Account:
-        return await self._bridge.run(self._create_account, user, email, password_hash)
-
-    async def get_account_by_email(self, email: str) -> Account | None:
-        return await self._bridge.run(self._get_account_by_email, email)
-
-    async def get_account(self, user_id: Snowflake) -> Account | None:
-        return await self._bridge.run(self._get_account, user_id)
-
-    async def get_user(self, user_id: Snowflake) -> User | None:
-        return await self._bridge.run(self._get_user, user_id)
-
-    async def get_users(self, user_ids: Sequence[Snowflake]) -> list[User]:
-        return await self._bridge.run(self._get_users, list(user_ids))
-
-    async def update_user(self, user: User) -> User | None:
-        return await self._bridge.run(self._update_user, user)
-
-    async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
-        return await self._bridge.run(self._set_password_hash, user_id, password_hash)
-
-    async def get_settings(self, user_id: Snowflake) -> UserSettings | None:
-        return await self._bridge.run(self._get_settings, user_id)
-
-    async def update_settings(
-        self, user_id: Snowflake, settings: UserSettings
-    ) -> UserSettings | None:
-        return await self._bridge.run(self._update_settings, user_id, settings)
-
-    async def dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding:
-        return await self._bridge.run(self._dm_standing, sender_id, recipient_id)
-
-    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
-        return await self._bridge.run(self._delete_account, user_id, username)
-
-    async def _create_account(self, user: User, email: str, password_hash: str) -> Account:
         async with self._pool.acquire() as connection:
             try:
                 row = await connection.fetchrow(
@@ -95,7 +61,8 @@ class PgUserRepository(PgRepository):
         assert row is not None  # INSERT ... RETURNING always yields the row
         return _account_from_row(row)
 
-    async def _get_account_by_email(self, email: str) -> Account | None:
+    @on_database
+    async def get_account_by_email(self, email: str) -> Account | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {_ACCOUNT_COLUMNS} FROM users u"
@@ -104,7 +71,8 @@ class PgUserRepository(PgRepository):
             )
         return None if row is None else _account_from_row(row)
 
-    async def _get_account(self, user_id: Snowflake) -> Account | None:
+    @on_database
+    async def get_account(self, user_id: Snowflake) -> Account | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {_ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1 AND {_IS_ACCOUNT}",
@@ -112,21 +80,25 @@ class PgUserRepository(PgRepository):
             )
         return None if row is None else _account_from_row(row)
 
-    async def _get_user(self, user_id: Snowflake) -> User | None:
+    @on_database
+    async def get_user(self, user_id: Snowflake) -> User | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1", user_id
             )
         return None if row is None else user_from_row(as_mapping(row))
 
-    async def _get_users(self, user_ids: list[Snowflake]) -> list[User]:
+    @on_database
+    async def get_users(self, user_ids: Sequence[Snowflake]) -> list[User]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
-                f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ANY($1::bigint[])", user_ids
+                f"SELECT {USER_COLUMNS} FROM users u WHERE u.id = ANY($1::bigint[])",
+                list(user_ids),
             )
         return [user_from_row(as_mapping(row)) for row in rows]
 
-    async def _update_user(self, user: User) -> User | None:
+    @on_database
+    async def update_user(self, user: User) -> User | None:
         async with self._pool.acquire() as connection:
             try:
                 row = await connection.fetchrow(
@@ -141,7 +113,8 @@ class PgUserRepository(PgRepository):
                 raise unique_conflict(exc) from None
         return None if row is None else user_from_row(as_mapping(row))
 
-    async def _set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
+    @on_database
+    async def set_password_hash(self, user_id: Snowflake, password_hash: str) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute(
                 "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1 AND NOT bot",
@@ -150,7 +123,8 @@ class PgUserRepository(PgRepository):
             )
         return rows_affected(status) == 1
 
-    async def _delete_account(self, user_id: Snowflake, username: str) -> bool:
+    @on_database
+    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.execute(
                 "UPDATE users SET username = $2, global_name = NULL, avatar = NULL,"
@@ -164,14 +138,16 @@ class PgUserRepository(PgRepository):
             await revoke_tokens(connection, "user_id", user_id)
         return True
 
-    async def _get_settings(self, user_id: Snowflake) -> UserSettings | None:
+    @on_database
+    async def get_settings(self, user_id: Snowflake) -> UserSettings | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {_SETTINGS_COLUMNS} FROM users WHERE id = $1", user_id
             )
         return None if row is None else _settings_from_row(row)
 
-    async def _update_settings(
+    @on_database
+    async def update_settings(
         self, user_id: Snowflake, settings: UserSettings
     ) -> UserSettings | None:
         async with self._pool.acquire() as connection:
@@ -183,7 +159,8 @@ class PgUserRepository(PgRepository):
             )
         return None if row is None else _settings_from_row(row)
 
-    async def _dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding:
+    @on_database
+    async def dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding:
         async with self._pool.acquire() as connection:
             [standing] = await fetch_dm_standings(connection, [(sender_id, recipient_id)])
         return standing
