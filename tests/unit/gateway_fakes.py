@@ -129,6 +129,18 @@ class FakeTransport:
         return [p["t"] for p in self.dispatches]
 
 
+class ClosingTransport(FakeTransport):
+    """A fake transport that records the close the gateway asks for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed_with: tuple[int, str] | None = None
+
+    def close(self, code: int, reason: str) -> None:
+        self.sending = False
+        self.closed_with = (code, reason)
+
+
 def started_session(
     session_id: str,
     user: User,

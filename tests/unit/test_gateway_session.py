@@ -10,7 +10,15 @@ from accord.core.events import Event
 from accord.gateway.frames import HEARTBEAT_ACK, prepare_dispatch
 from accord.gateway.protocol import Intents
 from accord.gateway.session import MAX_HELD_EVENTS, HeldOverflow, Session
-from tests.unit.gateway_fakes import GUILD, MEMBER, FakeTransport, message, started_session
+from tests.unit.gateway_fakes import (
+    GUILD,
+    MEMBER,
+    ClosingTransport,
+    FakeTransport,
+    message,
+    started_session,
+    transport_of,
+)
 
 
 def test_ready_is_first_and_what_came_before_it_follows_in_order() -> None:
@@ -96,3 +104,39 @@ def test_send_raw_is_sent_as_is_and_never_numbered() -> None:
     assert session.transport is None
     assert transport.aborted
     session.send_raw(HEARTBEAT_ACK)  # detached: dropped quietly
+
+
+def test_attaching_drops_the_connection_it_had_and_ends_the_detachment() -> None:
+    old, new = FakeTransport(), FakeTransport()
+    session = started_session("s", MEMBER, transport=old)
+    session.detach(5.0)
+    assert session.detached_at == 5.0 and old.aborted
+    session.attach(new)  # type: ignore[arg-type]
+    assert session.transport is new and session.detached_at is None
+    newer = FakeTransport()
+    session.attach(newer)  # type: ignore[arg-type]  # a RESUME while still connected
+    assert new.aborted and session.transport is newer and not newer.aborted
+
+
+def test_ending_drops_the_connection_and_revoking_closes_it_with_4004() -> None:
+    ended, revoked = started_session("a", MEMBER), started_session("b", MEMBER)
+    dropped, closing = transport_of(ended), ClosingTransport()
+    revoked.attach(closing)  # type: ignore[arg-type]
+    ended.end()
+    revoked.revoke("its login ended")
+    assert ended.ended and not ended.revoked and ended.transport is None and dropped.aborted
+    assert revoked.ended and revoked.revoked and revoked.transport is None
+    assert closing.closed_with == (4004, "its login ended") and not closing.aborted
+    revoked.dispatch(prepare_dispatch("MESSAGE_CREATE", {"n": 1}))  # kept, sent nowhere
+    assert closing.sent == []
+
+
+def test_a_guild_subscribed_while_loading_holds_its_events_until_loaded() -> None:
+    session = started_session("s", MEMBER)
+    session.subscribe(GUILD, loading=True)
+    assert session.hold(GUILD, message(1))
+    assert [e.data["id"] for e in session.loaded(GUILD)] == ["1001"]
+    assert GUILD in session.guild_ids and not session.hold(GUILD, message(2))
+    session.subscribe(GUILD, loading=True)
+    session.unsubscribe(GUILD)
+    assert GUILD not in session.guild_ids and session.loaded(GUILD) == []

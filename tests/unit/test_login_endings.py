@@ -19,21 +19,9 @@ from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.protocol import CloseCode
 from accord.gateway.registry import SessionRegistry
 from accord.gateway.session import Session
-from tests.unit.gateway_fakes import BOT, MEMBER, OWNER, FakeTransport, started_session
+from tests.unit.gateway_fakes import BOT, MEMBER, OWNER, ClosingTransport, started_session
 
 LOGIN_A, LOGIN_B, APPLICATION = Snowflake(7001), Snowflake(7002), Snowflake(7003)
-
-
-class ClosingTransport(FakeTransport):
-    """A fake transport that records the close the gateway asks for."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.closed_with: tuple[int, str] | None = None
-
-    def close(self, code: int, reason: str) -> None:
-        self.sending = False
-        self.closed_with = (code, reason)
 
 
 def session_of(session_id: str, user: Any, login: Snowflake) -> Session:
