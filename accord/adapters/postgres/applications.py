@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
 from accord.adapters.postgres.sql import (
     as_mapping,
@@ -34,22 +34,8 @@ def _application_from_row(row: asyncpg.Record) -> Application:
 
 
 class PgApplicationRepository(PgRepository):
+    @on_database
     async def create_application(self, application: Application, token_hash: bytes) -> Application:
-        return await self._bridge.run(self._create_application, application, token_hash)
-
-    async def get_application(self, application_id: Snowflake) -> Application | None:
-        return await self._bridge.run(self._get_application, application_id)
-
-    async def list_applications(self, owner_id: Snowflake) -> list[Application]:
-        return await self._bridge.run(self._list_applications, owner_id)
-
-    async def set_bot_token(self, application_id: Snowflake, token_hash: bytes) -> bool:
-        return await self._bridge.run(self._set_bot_token, application_id, token_hash)
-
-    async def get_bot_by_token(self, token_hash: bytes) -> Application | None:
-        return await self._bridge.run(self._get_bot_by_token, token_hash)
-
-    async def _create_application(self, application: Application, token_hash: bytes) -> Application:
         bot = application.bot
         async with self._pool.acquire() as connection:
             try:
@@ -86,19 +72,22 @@ class PgApplicationRepository(PgRepository):
         assert row is not None  # inserted just above, in the same transaction
         return _application_from_row(row)
 
-    async def _get_application(self, application_id: Snowflake) -> Application | None:
+    @on_database
+    async def get_application(self, application_id: Snowflake) -> Application | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(f"{_SELECT} WHERE a.id = $1", application_id)
         return None if row is None else _application_from_row(row)
 
-    async def _list_applications(self, owner_id: Snowflake) -> list[Application]:
+    @on_database
+    async def list_applications(self, owner_id: Snowflake) -> list[Application]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"{_SELECT} WHERE a.owner_id = $1 ORDER BY a.id", owner_id
             )
         return [_application_from_row(row) for row in rows]
 
-    async def _set_bot_token(self, application_id: Snowflake, token_hash: bytes) -> bool:
+    @on_database
+    async def set_bot_token(self, application_id: Snowflake, token_hash: bytes) -> bool:
         async with self._pool.acquire() as connection:
             try:
                 status = await connection.execute(
@@ -110,7 +99,8 @@ class PgApplicationRepository(PgRepository):
                 raise unique_conflict(exc) from None
         return rows_affected(status) == 1
 
-    async def _get_bot_by_token(self, token_hash: bytes) -> Application | None:
+    @on_database
+    async def get_bot_by_token(self, token_hash: bytes) -> Application | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(f"{_SELECT} WHERE a.bot_token_hash = $1", token_hash)
         return None if row is None else _application_from_row(row)

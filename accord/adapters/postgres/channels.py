@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.channel_rows import (
     CHANNEL_COLUMNS,
     PERMISSION_COLUMNS,
@@ -79,28 +79,22 @@ async def _upsert_overwrite(
 
 
 class PgChannelRepository(PgRepository):
+    @on_database
     async def create_channel(self, channel: Channel) -> Channel:
-        return await self._bridge.run(self._create_channel, channel)
-
-    async def _create_channel(self, channel: Channel) -> Channel:
         async with self._pool.acquire() as connection, connection.transaction():
             await _insert_channel(connection, channel)
             stored = await fetch_channel(connection, channel.id)
         assert stored is not None  # inserted in this very transaction
         return stored
 
+    @on_database
     async def get_channel(self, channel_id: Snowflake) -> Channel | None:
-        return await self._bridge.run(self._get_channel, channel_id)
-
-    async def _get_channel(self, channel_id: Snowflake) -> Channel | None:
         async with self._pool.acquire() as connection:
             return await fetch_channel(connection, channel_id)
 
+    @on_database
     async def list_guild_channels(self, guild_id: Snowflake) -> list[Channel]:
         """The guild's channels in position order (ties broken by id)."""
-        return await self._bridge.run(self._list_guild_channels, guild_id)
-
-    async def _list_guild_channels(self, guild_id: Snowflake) -> list[Channel]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.guild_id = $1"
@@ -109,13 +103,9 @@ class PgChannelRepository(PgRepository):
             )
         return [channel_from_row(r) for r in rows]
 
+    @on_database
     async def update_channel(
         self, channel: Channel, *, overwrites: Sequence[Overwrite] | None = None
-    ) -> Channel | None:
-        return await self._bridge.run(self._update_channel, channel, overwrites)
-
-    async def _update_channel(
-        self, channel: Channel, overwrites: Sequence[Overwrite] | None
     ) -> Channel | None:
         async with self._pool.acquire() as connection, connection.transaction():
             found = await connection.fetchval(
@@ -137,14 +127,13 @@ class PgChannelRepository(PgRepository):
                     await _upsert_overwrite(connection, channel.id, overwrite)
             return await fetch_channel(connection, channel.id)
 
+    @on_database
     async def delete_channel(self, channel_id: Snowflake) -> bool:
-        return await self._bridge.run(self._delete_channel, channel_id)
-
-    async def _delete_channel(self, channel_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute("DELETE FROM channels WHERE id = $1", channel_id)
         return status == "DELETE 1"
 
+    @on_database
     async def set_channel_positions(
         self, guild_id: Snowflake, positions: Sequence[ChannelPosition]
     ) -> list[Channel]:
@@ -153,11 +142,6 @@ class PgChannelRepository(PgRepository):
         NotFound (channel) if a moved channel, or a new parent, is not a
         channel (a category, for parents) of the guild; then nothing moves.
         """
-        return await self._bridge.run(self._set_channel_positions, guild_id, positions)
-
-    async def _set_channel_positions(
-        self, guild_id: Snowflake, positions: Sequence[ChannelPosition]
-    ) -> list[Channel]:
         moves = {p.id: p for p in positions}  # a repeated id: the last move wins
         parents = {p.parent_id for p in moves.values() if p.move_parent and p.parent_id}
         async with self._pool.acquire() as connection, connection.transaction():
@@ -195,21 +179,17 @@ class PgChannelRepository(PgRepository):
         channels = [channel_from_row(r) for r in rows]
         return sorted(channels, key=lambda c: (c.position, c.id))
 
+    @on_database
     async def put_overwrite(self, channel_id: Snowflake, overwrite: Overwrite) -> None:
         """Create or replace the overwrite for its target; NotFound for an unknown channel."""
-        await self._bridge.run(self._put_overwrite, channel_id, overwrite)
-
-    async def _put_overwrite(self, channel_id: Snowflake, overwrite: Overwrite) -> None:
         async with self._pool.acquire() as connection:
             try:
                 await _upsert_overwrite(connection, channel_id, overwrite)
             except asyncpg.ForeignKeyViolationError:
                 raise NotFound(Resource.CHANNEL) from None
 
+    @on_database
     async def delete_overwrite(self, channel_id: Snowflake, target_id: Snowflake) -> bool:
-        return await self._bridge.run(self._delete_overwrite, channel_id, target_id)
-
-    async def _delete_overwrite(self, channel_id: Snowflake, target_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute(
                 "DELETE FROM permission_overwrites WHERE channel_id = $1 AND target_id = $2",
@@ -218,10 +198,8 @@ class PgChannelRepository(PgRepository):
             )
         return status == "DELETE 1"
 
+    @on_database
     async def open_dm(self, candidate: Channel) -> Channel:
-        return await self._bridge.run(self._open_dm, candidate)
-
-    async def _open_dm(self, candidate: Channel) -> Channel:
         low, high = _dm_pair(candidate)
         async with self._pool.acquire() as connection, connection.transaction():
             # ON CONFLICT makes two racing opens agree: the loser waits for the
@@ -251,11 +229,9 @@ class PgChannelRepository(PgRepository):
         assert row is not None  # inserted above, or the conflicting row exists
         return channel_from_row(row)
 
+    @on_database
     async def list_private_channels(self, user_id: Snowflake) -> list[Channel]:
         """The user's DMs and group DMs in id order."""
-        return await self._bridge.run(self._list_private_channels, user_id)
-
-    async def _list_private_channels(self, user_id: Snowflake) -> list[Channel]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT {CHANNEL_COLUMNS} FROM channel_recipients me"
@@ -267,12 +243,8 @@ class PgChannelRepository(PgRepository):
 
 
 class PgAccessRepository(PgRepository):
+    @on_database
     async def permission_context(
-        self, guild_id: Snowflake, user_id: Snowflake
-    ) -> PermissionContext | None:
-        return await self._bridge.run(self._permission_context, guild_id, user_id)
-
-    async def _permission_context(
         self, guild_id: Snowflake, user_id: Snowflake
     ) -> PermissionContext | None:
         async with self._pool.acquire() as connection:
@@ -284,14 +256,10 @@ class PgAccessRepository(PgRepository):
             )
         return None if row is None else permission_context_from_row(row, user_id)
 
+    @on_database
     async def channel_context(
         self, channel_id: Snowflake, user_id: Snowflake
     ) -> ChannelContext | None:
         """The channel and, for a guild channel, the context (its ``channel`` set too)."""
-        return await self._bridge.run(self._channel_context, channel_id, user_id)
-
-    async def _channel_context(
-        self, channel_id: Snowflake, user_id: Snowflake
-    ) -> ChannelContext | None:
         async with self._pool.acquire() as connection:
             return await fetch_channel_context(connection, channel_id, user_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.channel_rows import CHANNEL_COLUMNS, channel_from_row
 from accord.adapters.postgres.guild_rows import (
     GUILD_COLUMNS,
@@ -29,46 +29,12 @@ from accord.core.snowflake import Snowflake
 
 
 class PgGuildRepository(PgRepository):
+    @on_database
     async def create_guild(
         self, guild: Guild, everyone: Role, channels: Sequence[Channel], joined_at: datetime
     ) -> None:
         if everyone.id != guild.id or everyone.guild_id != guild.id:
             raise ValueError("the @everyone role must have its guild's id")
-        await self._bridge.run(self._create_guild, guild, everyone, list(channels), joined_at)
-
-    async def get_guild(self, guild_id: Snowflake) -> Guild | None:
-        return await self._bridge.run(self._get_guild, guild_id)
-
-    async def get_guild_counts(self, guild_id: Snowflake) -> GuildCounts | None:
-        return await self._bridge.run(self._get_guild_counts, guild_id)
-
-    async def get_guild_snapshot(
-        self, guild_id: Snowflake, member_limit: int
-    ) -> GuildSnapshot | None:
-        return await self._bridge.run(self._get_guild_snapshot, guild_id, member_limit)
-
-    async def update_guild(self, guild: Guild) -> Guild | None:
-        return await self._bridge.run(self._update_guild, guild)
-
-    async def delete_guild(self, guild_id: Snowflake) -> bool:
-        return await self._bridge.run(self._delete_guild, guild_id)
-
-    async def list_user_guilds(
-        self,
-        user_id: Snowflake,
-        *,
-        after: Snowflake | None = None,
-        before: Snowflake | None = None,
-        limit: int = 200,
-    ) -> list[Guild]:
-        return await self._bridge.run(self._list_user_guilds, user_id, after, before, limit)
-
-    async def list_user_guild_ids(self, user_id: Snowflake) -> list[Snowflake]:
-        return await self._bridge.run(self._list_user_guild_ids, user_id)
-
-    async def _create_guild(
-        self, guild: Guild, everyone: Role, channels: list[Channel], joined_at: datetime
-    ) -> None:
         async with self._pool.acquire() as connection:
             try:
                 async with connection.transaction():
@@ -104,14 +70,16 @@ class PgGuildRepository(PgRepository):
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
 
-    async def _get_guild(self, guild_id: Snowflake) -> Guild | None:
+    @on_database
+    async def get_guild(self, guild_id: Snowflake) -> Guild | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {GUILD_COLUMNS} FROM guilds g WHERE g.id = $1", guild_id
             )
         return None if row is None else guild_from_row(row)
 
-    async def _get_guild_counts(self, guild_id: Snowflake) -> GuildCounts | None:
+    @on_database
+    async def get_guild_counts(self, guild_id: Snowflake) -> GuildCounts | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 "SELECT (SELECT count(*) FROM members WHERE guild_id = g.id) AS members,"
@@ -121,10 +89,10 @@ class PgGuildRepository(PgRepository):
             )
         return None if row is None else GuildCounts(row["members"], row["channels"])
 
-    async def _get_guild_snapshot(
+    @on_database
+    async def get_guild_snapshot(
         self, guild_id: Snowflake, member_limit: int
     ) -> GuildSnapshot | None:
-        # One snapshot for all reads, so counts, members and roles agree.
         async with (
             self._pool.acquire() as connection,
             connection.transaction(isolation="repeatable_read", readonly=True),
@@ -162,7 +130,8 @@ class PgGuildRepository(PgRepository):
             member_count=guild["member_count"],
         )
 
-    async def _update_guild(self, guild: Guild) -> Guild | None:
+    @on_database
+    async def update_guild(self, guild: Guild) -> Guild | None:
         async with self._pool.acquire() as connection:
             try:
                 row = await connection.fetchrow(
@@ -178,16 +147,21 @@ class PgGuildRepository(PgRepository):
                 raise missing_reference(exc) from None
         return None if row is None else guild_from_row(row)
 
-    async def _delete_guild(self, guild_id: Snowflake) -> bool:
+    @on_database
+    async def delete_guild(self, guild_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute("DELETE FROM guilds WHERE id = $1", guild_id)
         return rows_affected(status) == 1
 
-    async def _list_user_guilds(
-        self, user_id: Snowflake, after: Snowflake | None, before: Snowflake | None, limit: int
+    @on_database
+    async def list_user_guilds(
+        self,
+        user_id: Snowflake,
+        *,
+        after: Snowflake | None = None,
+        before: Snowflake | None = None,
+        limit: int = 200,
     ) -> list[Guild]:
-        # With only ``before``, the page is the guilds just below it (read
-        # newest-first, then reversed), as Discord pages backwards.
         backwards = before is not None and after is None
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
@@ -203,7 +177,8 @@ class PgGuildRepository(PgRepository):
         guilds = [guild_from_row(row) for row in rows]
         return guilds[::-1] if backwards else guilds
 
-    async def _list_user_guild_ids(self, user_id: Snowflake) -> list[Snowflake]:
+    @on_database
+    async def list_user_guild_ids(self, user_id: Snowflake) -> list[Snowflake]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 "SELECT guild_id FROM members WHERE user_id = $1 ORDER BY guild_id", user_id
@@ -212,7 +187,7 @@ class PgGuildRepository(PgRepository):
 
 
 async def _insert_channels(
-    connection: Connection, guild_id: Snowflake, channels: list[Channel]
+    connection: Connection, guild_id: Snowflake, channels: Sequence[Channel]
 ) -> None:
     # Top-level channels (categories) first, so children's parent_id finds them.
     ordered = sorted(channels, key=lambda channel: channel.parent_id is not None)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.guild_rows import INVITE_COLUMNS, invite_from_row
 from accord.adapters.postgres.membership import join
 from accord.adapters.postgres.sql import Connection, missing_reference, unique_conflict
@@ -16,28 +16,9 @@ from accord.core.snowflake import Snowflake
 
 
 class PgInviteRepository(PgRepository):
+    @on_database
     async def create_invite(self, invite: Invite) -> Invite:
         """Store the invite; NotFound (channel) if the channel is not one of its guild."""
-        return await self._bridge.run(self._create_invite, invite)
-
-    async def get_invite(self, code: str) -> Invite | None:
-        return await self._bridge.run(self._get_invite, code)
-
-    async def list_guild_invites(self, guild_id: Snowflake) -> list[Invite]:
-        return await self._bridge.run(self._list_invites, "guild_id", guild_id)
-
-    async def list_channel_invites(self, channel_id: Snowflake) -> list[Invite]:
-        return await self._bridge.run(self._list_invites, "channel_id", channel_id)
-
-    async def delete_invite(self, code: str) -> Invite | None:
-        return await self._bridge.run(self._delete_invite, code)
-
-    async def accept_invite(
-        self, code: str, user_id: Snowflake, now: datetime
-    ) -> tuple[Invite, Member | None]:
-        return await self._bridge.run(self._accept_invite, code, user_id, now)
-
-    async def _create_invite(self, invite: Invite) -> Invite:
         async with self._pool.acquire() as connection:
             try:
                 # Selecting from the channel both checks that it belongs to the
@@ -67,30 +48,34 @@ class PgInviteRepository(PgRepository):
             raise NotFound(Resource.CHANNEL)
         return invite_from_row(row)
 
-    async def _get_invite(self, code: str) -> Invite | None:
+    @on_database
+    async def get_invite(self, code: str) -> Invite | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {INVITE_COLUMNS} FROM invites i WHERE i.code = $1", code
             )
         return None if row is None else invite_from_row(row)
 
-    async def _list_invites(self, column: str, value: Snowflake) -> list[Invite]:
+    @on_database
+    async def list_guild_invites(self, guild_id: Snowflake) -> list[Invite]:
         async with self._pool.acquire() as connection:
-            rows = await connection.fetch(
-                f"SELECT {INVITE_COLUMNS} FROM invites i WHERE i.{column} = $1"
-                " ORDER BY i.created_at, i.code",
-                value,
-            )
-        return [invite_from_row(row) for row in rows]
+            return await _invites_where(connection, "guild_id", guild_id)
 
-    async def _delete_invite(self, code: str) -> Invite | None:
+    @on_database
+    async def list_channel_invites(self, channel_id: Snowflake) -> list[Invite]:
+        async with self._pool.acquire() as connection:
+            return await _invites_where(connection, "channel_id", channel_id)
+
+    @on_database
+    async def delete_invite(self, code: str) -> Invite | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"DELETE FROM invites i WHERE i.code = $1 RETURNING {INVITE_COLUMNS}", code
             )
         return None if row is None else invite_from_row(row)
 
-    async def _accept_invite(
+    @on_database
+    async def accept_invite(
         self, code: str, user_id: Snowflake, now: datetime
     ) -> tuple[Invite, Member | None]:
         async with self._pool.acquire() as connection:
@@ -99,6 +84,15 @@ class PgInviteRepository(PgRepository):
                     return await _accept(connection, code, user_id, now)
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
+
+
+async def _invites_where(connection: Connection, column: str, value: Snowflake) -> list[Invite]:
+    rows = await connection.fetch(
+        f"SELECT {INVITE_COLUMNS} FROM invites i WHERE i.{column} = $1"
+        " ORDER BY i.created_at, i.code",
+        value,
+    )
+    return [invite_from_row(row) for row in rows]
 
 
 async def _accept(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.membership import fetch_member, join
 from accord.adapters.postgres.rows import MEMBER_COLUMNS, member_from_row
 from accord.adapters.postgres.sql import (
@@ -23,63 +23,8 @@ _FROM = "FROM members m JOIN users u ON u.id = m.user_id"
 
 
 class PgMemberRepository(PgRepository):
+    @on_database
     async def add_member(
-        self, guild_id: Snowflake, user_id: Snowflake, joined_at: datetime
-    ) -> Member | None:
-        return await self._bridge.run(self._add_member, guild_id, user_id, joined_at)
-
-    async def get_member(self, guild_id: Snowflake, user_id: Snowflake) -> Member | None:
-        return await self._bridge.run(self._get_member, guild_id, user_id)
-
-    async def list_members(
-        self, guild_id: Snowflake, *, after: Snowflake | None = None, limit: int = 1
-    ) -> list[Member]:
-        return await self._bridge.run(self._list_members, guild_id, after, limit)
-
-    async def search_members(self, guild_id: Snowflake, prefix: str, limit: int) -> list[Member]:
-        return await self._bridge.run(self._search_members, guild_id, prefix, limit)
-
-    async def get_members(self, guild_id: Snowflake, user_ids: Sequence[Snowflake]) -> list[Member]:
-        return await self._bridge.run(self._get_members, guild_id, list(user_ids))
-
-    async def update_member(
-        self,
-        guild_id: Snowflake,
-        user_id: Snowflake,
-        *,
-        nick: str | None,
-        role_ids: Sequence[Snowflake],
-    ) -> Member | None:
-        # Everyone holds @everyone implicitly; it is never stored as an assignment.
-        roles = sorted({r for r in role_ids if r != guild_id})
-        return await self._bridge.run(self._update_member, guild_id, user_id, nick, roles)
-
-    async def add_member_role(
-        self, guild_id: Snowflake, user_id: Snowflake, role_id: Snowflake
-    ) -> bool:
-        """True if newly assigned, False if already held (@everyone always is).
-
-        NotFound (member) for a non-member, NotFound (role) for a role not of the guild.
-        """
-        if role_id == guild_id:
-            return False
-        return await self._bridge.run(self._add_member_role, guild_id, user_id, role_id)
-
-    async def remove_member_role(
-        self, guild_id: Snowflake, user_id: Snowflake, role_id: Snowflake
-    ) -> bool:
-        return await self._bridge.run(self._remove_member_role, guild_id, user_id, role_id)
-
-    async def remove_member(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
-        return await self._bridge.run(self._remove_member, guild_id, user_id)
-
-    async def count_members(self, guild_id: Snowflake) -> int:
-        return await self._bridge.run(self._count_members, guild_id)
-
-    async def list_guild_member_ids(self, guild_id: Snowflake) -> list[Snowflake]:
-        return await self._bridge.run(self._list_guild_member_ids, guild_id)
-
-    async def _add_member(
         self, guild_id: Snowflake, user_id: Snowflake, joined_at: datetime
     ) -> Member | None:
         async with self._pool.acquire() as connection:
@@ -89,12 +34,14 @@ class PgMemberRepository(PgRepository):
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
 
-    async def _get_member(self, guild_id: Snowflake, user_id: Snowflake) -> Member | None:
+    @on_database
+    async def get_member(self, guild_id: Snowflake, user_id: Snowflake) -> Member | None:
         async with self._pool.acquire() as connection:
             return await fetch_member(connection, guild_id, user_id)
 
-    async def _list_members(
-        self, guild_id: Snowflake, after: Snowflake | None, limit: int
+    @on_database
+    async def list_members(
+        self, guild_id: Snowflake, *, after: Snowflake | None = None, limit: int = 1
     ) -> list[Member]:
         async with self._pool.acquire() as connection:
             return await _fetch_members(
@@ -106,7 +53,8 @@ class PgMemberRepository(PgRepository):
                 max(limit, 0),
             )
 
-    async def _search_members(self, guild_id: Snowflake, prefix: str, limit: int) -> list[Member]:
+    @on_database
+    async def search_members(self, guild_id: Snowflake, prefix: str, limit: int) -> list[Member]:
         async with self._pool.acquire() as connection:
             # starts_with takes the prefix literally, so % and _ in it match themselves.
             return await _fetch_members(
@@ -118,18 +66,27 @@ class PgMemberRepository(PgRepository):
                 max(limit, 0),
             )
 
-    async def _get_members(self, guild_id: Snowflake, user_ids: list[Snowflake]) -> list[Member]:
+    @on_database
+    async def get_members(self, guild_id: Snowflake, user_ids: Sequence[Snowflake]) -> list[Member]:
         async with self._pool.acquire() as connection:
             return await _fetch_members(
                 connection,
                 "m.guild_id = $1 AND m.user_id = ANY($2::bigint[]) ORDER BY m.user_id",
                 guild_id,
-                user_ids,
+                list(user_ids),
             )
 
-    async def _update_member(
-        self, guild_id: Snowflake, user_id: Snowflake, nick: str | None, role_ids: list[Snowflake]
+    @on_database
+    async def update_member(
+        self,
+        guild_id: Snowflake,
+        user_id: Snowflake,
+        *,
+        nick: str | None,
+        role_ids: Sequence[Snowflake],
     ) -> Member | None:
+        # Everyone holds @everyone implicitly; it is never stored as an assignment.
+        roles = sorted({r for r in role_ids if r != guild_id})
         async with self._pool.acquire() as connection:
             try:
                 async with connection.transaction():
@@ -152,15 +109,22 @@ class PgMemberRepository(PgRepository):
                         " SELECT $1, $2, unnest($3::bigint[])",
                         guild_id,
                         user_id,
-                        role_ids,
+                        roles,
                     )
                     return await fetch_member(connection, guild_id, user_id)
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
 
-    async def _add_member_role(
+    @on_database
+    async def add_member_role(
         self, guild_id: Snowflake, user_id: Snowflake, role_id: Snowflake
     ) -> bool:
+        """True if newly assigned, False if already held (@everyone always is).
+
+        NotFound (member) for a non-member, NotFound (role) for a role not of the guild.
+        """
+        if role_id == guild_id:
+            return False
         async with self._pool.acquire() as connection:
             try:
                 status = await connection.execute(
@@ -174,7 +138,8 @@ class PgMemberRepository(PgRepository):
                 raise missing_reference(exc) from None
         return rows_affected(status) == 1
 
-    async def _remove_member_role(
+    @on_database
+    async def remove_member_role(
         self, guild_id: Snowflake, user_id: Snowflake, role_id: Snowflake
     ) -> bool:
         async with self._pool.acquire() as connection:
@@ -186,21 +151,24 @@ class PgMemberRepository(PgRepository):
             )
         return rows_affected(status) == 1
 
-    async def _remove_member(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
+    @on_database
+    async def remove_member(self, guild_id: Snowflake, user_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute(
                 "DELETE FROM members WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
             )
         return rows_affected(status) == 1
 
-    async def _count_members(self, guild_id: Snowflake) -> int:
+    @on_database
+    async def count_members(self, guild_id: Snowflake) -> int:
         async with self._pool.acquire() as connection:
             count: int = await connection.fetchval(
                 "SELECT count(*) FROM members WHERE guild_id = $1", guild_id
             )
         return count
 
-    async def _list_guild_member_ids(self, guild_id: Snowflake) -> list[Snowflake]:
+    @on_database
+    async def list_guild_member_ids(self, guild_id: Snowflake) -> list[Snowflake]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 "SELECT user_id FROM members WHERE guild_id = $1 ORDER BY user_id", guild_id

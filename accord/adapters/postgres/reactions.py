@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.message_rows import author_from_row
 from accord.adapters.postgres.rows import USER_COLUMNS
 from accord.core.entities import Emoji, User
@@ -31,15 +31,11 @@ _LOCKED_TARGET = (
 
 
 class PgReactionRepository(PgRepository):
+    @on_database
     async def add_reaction(
         self, channel_id: Snowflake, message_id: Snowflake, user_id: Snowflake, emoji: Emoji
     ) -> bool | None:
         """None for an unknown or deleted message; otherwise whether the reaction is new."""
-        return await self._bridge.run(self._add_reaction, channel_id, message_id, user_id, emoji)
-
-    async def _add_reaction(
-        self, channel_id: Snowflake, message_id: Snowflake, user_id: Snowflake, emoji: Emoji
-    ) -> bool | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"WITH {_LOCKED_TARGET}, added AS ("
@@ -56,15 +52,11 @@ class PgReactionRepository(PgRepository):
         assert row is not None  # a SELECT without FROM always gives its one row
         return bool(row["added"]) if row["found"] else None
 
+    @on_database
     async def remove_reaction(
         self, channel_id: Snowflake, message_id: Snowflake, user_id: Snowflake, emoji: Emoji
     ) -> bool:
         """Whether the user's reaction with ``emoji`` on a live message was there to remove."""
-        return await self._bridge.run(self._remove_reaction, channel_id, message_id, user_id, emoji)
-
-    async def _remove_reaction(
-        self, channel_id: Snowflake, message_id: Snowflake, user_id: Snowflake, emoji: Emoji
-    ) -> bool:
         async with self._pool.acquire() as connection:
             status = await connection.execute(
                 "DELETE FROM reactions r USING messages m WHERE m.id = r.message_id"
@@ -77,6 +69,7 @@ class PgReactionRepository(PgRepository):
             )
         return status == "DELETE 1"
 
+    @on_database
     async def list_reaction_users(
         self,
         message_id: Snowflake,
@@ -88,11 +81,6 @@ class PgReactionRepository(PgRepository):
         """Who reacted with ``emoji`` on a live message, in user-id order after ``after``."""
         if limit <= 0:
             return []
-        return await self._bridge.run(self._list_reaction_users, message_id, emoji, after, limit)
-
-    async def _list_reaction_users(
-        self, message_id: Snowflake, emoji: Emoji, after: Snowflake | None, limit: int
-    ) -> list[User]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"SELECT {USER_COLUMNS} FROM reactions r"
@@ -107,15 +95,11 @@ class PgReactionRepository(PgRepository):
             )
         return [author_from_row(r) for r in rows]
 
+    @on_database
     async def remove_all_reactions(
         self, channel_id: Snowflake, message_id: Snowflake, emoji: Emoji | None = None
     ) -> int | None:
         """Remove every reaction (or every one of ``emoji``); None for an unknown message."""
-        return await self._bridge.run(self._remove_all_reactions, channel_id, message_id, emoji)
-
-    async def _remove_all_reactions(
-        self, channel_id: Snowflake, message_id: Snowflake, emoji: Emoji | None
-    ) -> int | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"WITH {_TARGET}, removed AS ("

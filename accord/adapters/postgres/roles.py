@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.guild_rows import ROLE_COLUMNS, role_from_row
 from accord.adapters.postgres.sql import (
     Connection,
@@ -22,28 +22,8 @@ _ROLE_ORDER = "ORDER BY r.position, r.id"
 
 
 class PgRoleRepository(PgRepository):
+    @on_database
     async def create_role(self, role: Role) -> Role:
-        return await self._bridge.run(self._create_role, role)
-
-    async def get_role(self, guild_id: Snowflake, role_id: Snowflake) -> Role | None:
-        return await self._bridge.run(self._get_role, guild_id, role_id)
-
-    async def list_roles(self, guild_id: Snowflake) -> list[Role]:
-        return await self._bridge.run(self._list_roles, guild_id)
-
-    async def update_role(self, role: Role) -> Role | None:
-        return await self._bridge.run(self._update_role, role)
-
-    async def delete_role(self, guild_id: Snowflake, role_id: Snowflake) -> bool:
-        return await self._bridge.run(self._delete_role, guild_id, role_id)
-
-    async def set_role_positions(
-        self, guild_id: Snowflake, positions: Sequence[tuple[Snowflake, int]]
-    ) -> list[Role]:
-        """Apply all moves together; NotFound if an id is not a role of the guild."""
-        return await self._bridge.run(self._set_role_positions, guild_id, list(positions))
-
-    async def _create_role(self, role: Role) -> Role:
         async with self._pool.acquire() as connection:
             try:
                 row = await connection.fetchrow(
@@ -67,7 +47,8 @@ class PgRoleRepository(PgRepository):
         assert row is not None  # INSERT ... RETURNING always yields the row
         return role_from_row(row)
 
-    async def _get_role(self, guild_id: Snowflake, role_id: Snowflake) -> Role | None:
+    @on_database
+    async def get_role(self, guild_id: Snowflake, role_id: Snowflake) -> Role | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 f"SELECT {ROLE_COLUMNS} FROM roles r WHERE r.guild_id = $1 AND r.id = $2",
@@ -76,11 +57,13 @@ class PgRoleRepository(PgRepository):
             )
         return None if row is None else role_from_row(row)
 
-    async def _list_roles(self, guild_id: Snowflake) -> list[Role]:
+    @on_database
+    async def list_roles(self, guild_id: Snowflake) -> list[Role]:
         async with self._pool.acquire() as connection:
             return await _roles_of(connection, guild_id)
 
-    async def _update_role(self, role: Role) -> Role | None:
+    @on_database
+    async def update_role(self, role: Role) -> Role | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 "UPDATE roles AS r SET name = $3, permissions = $4, position = $5, color = $6,"
@@ -97,7 +80,8 @@ class PgRoleRepository(PgRepository):
             )
         return None if row is None else role_from_row(row)
 
-    async def _delete_role(self, guild_id: Snowflake, role_id: Snowflake) -> bool:
+    @on_database
+    async def delete_role(self, guild_id: Snowflake, role_id: Snowflake) -> bool:
         async with self._pool.acquire() as connection, connection.transaction():
             # @everyone is the guild's base permission set; it cannot be deleted.
             # Assignments go by the member_roles foreign key's cascade.
@@ -118,9 +102,11 @@ class PgRoleRepository(PgRepository):
                 )
         return rows_deleted == 1
 
-    async def _set_role_positions(
-        self, guild_id: Snowflake, positions: list[tuple[Snowflake, int]]
+    @on_database
+    async def set_role_positions(
+        self, guild_id: Snowflake, positions: Sequence[tuple[Snowflake, int]]
     ) -> list[Role]:
+        """Apply all moves together; NotFound if an id is not a role of the guild."""
         moves = dict(positions)  # a role named twice ends at its last position
         async with self._pool.acquire() as connection, connection.transaction():
             status = await connection.execute(

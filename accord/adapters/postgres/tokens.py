@@ -10,7 +10,7 @@ from datetime import datetime
 
 import asyncpg
 
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.sql import Connection, missing_reference, unique_conflict
 from accord.core.entities import RefreshToken
 from accord.core.ports.storage import RotateOutcome, RotateResult
@@ -23,24 +23,8 @@ _INSERT = (
 
 
 class PgTokenRepository(PgRepository):
+    @on_database
     async def create_refresh_token(self, token: RefreshToken) -> None:
-        await self._bridge.run(self._create_refresh_token, token)
-
-    async def rotate_refresh_token(
-        self, token_hash: bytes, replacement: RefreshToken, now: datetime
-    ) -> RotateResult:
-        return await self._bridge.run(self._rotate_refresh_token, token_hash, replacement, now)
-
-    async def revoke_family(self, family_id: Snowflake) -> int:
-        return await self._bridge.run(self._revoke_family, family_id)
-
-    async def revoke_user_logins(self, user_id: Snowflake) -> int:
-        return await self._bridge.run(self._revoke_user_logins, user_id)
-
-    async def is_family_live(self, family_id: Snowflake, now: datetime) -> bool:
-        return await self._bridge.run(self._is_family_live, family_id, now)
-
-    async def _create_refresh_token(self, token: RefreshToken) -> None:
         async with self._pool.acquire() as connection:
             try:
                 await connection.execute(
@@ -58,7 +42,8 @@ class PgTokenRepository(PgRepository):
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
 
-    async def _rotate_refresh_token(
+    @on_database
+    async def rotate_refresh_token(
         self, token_hash: bytes, replacement: RefreshToken, now: datetime
     ) -> RotateResult:
         async with self._pool.acquire() as connection:
@@ -68,15 +53,18 @@ class PgTokenRepository(PgRepository):
             except asyncpg.UniqueViolationError as exc:
                 raise unique_conflict(exc) from None
 
-    async def _revoke_family(self, family_id: Snowflake) -> int:
+    @on_database
+    async def revoke_family(self, family_id: Snowflake) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
             return await revoke_tokens(connection, "family_id", family_id)
 
-    async def _revoke_user_logins(self, user_id: Snowflake) -> int:
+    @on_database
+    async def revoke_user_logins(self, user_id: Snowflake) -> int:
         async with self._pool.acquire() as connection, connection.transaction():
             return await revoke_tokens(connection, "user_id", user_id)
 
-    async def _is_family_live(self, family_id: Snowflake, now: datetime) -> bool:
+    @on_database
+    async def is_family_live(self, family_id: Snowflake, now: datetime) -> bool:
         async with self._pool.acquire() as connection:
             live: bool = await connection.fetchval(
                 "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $1"
