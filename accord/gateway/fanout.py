@@ -402,6 +402,8 @@ class FanOut:
                     registry.unsubscribe(session, guild_id)
             if joined:
                 self._tell(self._joined, (user_id, guild_id), "join")
+        # Read for users none of whom turned out to be members: not kept.
+        registry.drop_view_if_unwatched(guild_id)
 
     def _to(self, delivery: Delivery, session: Session) -> None:
         try:

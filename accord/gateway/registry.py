@@ -109,6 +109,15 @@ class SessionRegistry:
         """The guild's view from now on; kept until its last subscriber leaves."""
         self._views[guild_id] = view
 
+    def drop_view_if_unwatched(self, guild_id: Snowflake) -> None:
+        """Forget the guild's view when no session here is subscribed to it.
+
+        Nothing re-reads an unwatched view, so a session subscribing later
+        would otherwise be judged by whatever it held then.
+        """
+        if guild_id not in self._by_guild:
+            self._views.pop(guild_id, None)
+
     def detach(self, session: Session) -> None:
         """The connection is gone; the session waits for a RESUME."""
         session.detach(self._clock())

@@ -513,3 +513,17 @@ async def test_a_sight_change_waits_for_a_loading_guild_create(world: World) -> 
     loading.dispatch(prepare_dispatch("GUILD_CREATE", {"id": str(GUILD)}))
     world.fanout.release(loading, GUILD)
     assert received(loading) == [f"GUILD_CREATE:{GUILD}", f"CHANNEL_DELETE:{GENERAL}"]
+
+
+async def test_a_view_read_for_no_member_is_not_kept_to_judge_later_joiners(world: World) -> None:
+    world.connect(OUTSIDER, subscribed=False)
+    # An event naming a connected non-member reads the view, and nobody subscribes.
+    await world.fanout.handle(
+        Event(
+            "GUILD_MEMBER_REMOVE",
+            {"user": {"id": str(OUTSIDER.id)}},
+            guild_id=GUILD,
+            affects=frozenset({OUTSIDER.id}),
+        )
+    )
+    assert world.registry.view(GUILD) is None
