@@ -8,11 +8,11 @@ from datetime import datetime
 import asyncpg
 
 from accord.adapters.bridge import Bridge
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.message_rows import MESSAGE_COLUMNS, MESSAGE_SELECT, message_from_row
 from accord.adapters.postgres.search import search_messages
 from accord.adapters.postgres.send_batches import SendBatches
-from accord.adapters.postgres.sending import store_message
+from accord.adapters.postgres.sending import store_one
 from accord.core.entities import Message, NewMessage
 from accord.core.ports.storage import ChannelContext, SentMessage
 from accord.core.snowflake import MAX_SNOWFLAKE, Snowflake
@@ -36,9 +36,12 @@ class PgMessageRepository(PgRepository):
         super().__init__(pool, bridge)
         self._sends = SendBatches(pool)
 
+    @on_database
     async def create_message(self, message: NewMessage, *, enforce_nonce: bool = False) -> Message:
-        return await self._bridge.run(store_message, self._pool, message, enforce_nonce)
+        async with self._pool.acquire() as connection:
+            return await store_one(connection, message, enforce_nonce)
 
+    @on_database
     async def send_message(
         self,
         channel_id: Snowflake,
@@ -48,16 +51,10 @@ class PgMessageRepository(PgRepository):
         enforce_nonce: bool = False,
     ) -> SentMessage | None:
         # Concurrent sends share statements (send_batches); each still gets its own outcome.
-        return await self._bridge.run(
-            self._sends.send, channel_id, author_id, compose, enforce_nonce
-        )
+        return await self._sends.send(channel_id, author_id, compose, enforce_nonce)
 
+    @on_database
     async def get_message(
-        self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake
-    ) -> Message | None:
-        return await self._bridge.run(self._get_message, channel_id, message_id, viewer_id)
-
-    async def _get_message(
         self, channel_id: Snowflake, message_id: Snowflake, viewer_id: Snowflake
     ) -> Message | None:
         async with self._pool.acquire() as connection:
@@ -69,6 +66,7 @@ class PgMessageRepository(PgRepository):
             )
         return None if row is None else message_from_row(row)
 
+    @on_database
     async def list_messages(
         self,
         channel_id: Snowflake,
@@ -89,19 +87,6 @@ class PgMessageRepository(PgRepository):
             raise ValueError("at most one of before, after and around")
         if limit <= 0:
             return []
-        return await self._bridge.run(
-            self._list_messages, channel_id, viewer_id, before, after, around, limit
-        )
-
-    async def _list_messages(
-        self,
-        channel_id: Snowflake,
-        viewer_id: Snowflake,
-        before: Snowflake | None,
-        after: Snowflake | None,
-        around: Snowflake | None,
-        limit: int,
-    ) -> list[Message]:
         page = "SELECT id FROM messages WHERE channel_id = $2 AND deleted_at IS NULL"
         if around is not None:
             newer = limit // 2
@@ -127,6 +112,7 @@ class PgMessageRepository(PgRepository):
             rows = await connection.fetch(query, viewer_id, channel_id, *args)
         return [message_from_row(r) for r in rows]
 
+    @on_database
     async def update_message(
         self,
         channel_id: Snowflake,
@@ -138,19 +124,6 @@ class PgMessageRepository(PgRepository):
         viewer_id: Snowflake,
     ) -> Message | None:
         """Write content, mentions and the edit time of a live message."""
-        return await self._bridge.run(
-            self._update_message, channel_id, message_id, content, mention_ids, edited_at, viewer_id
-        )
-
-    async def _update_message(
-        self,
-        channel_id: Snowflake,
-        message_id: Snowflake,
-        content: str,
-        mention_ids: Sequence[Snowflake],
-        edited_at: datetime,
-        viewer_id: Snowflake,
-    ) -> Message | None:
         async with self._pool.acquire() as connection:
             row = await connection.fetchrow(
                 "UPDATE messages m SET content = $4, mention_ids = $5, edited_at = $6"
@@ -165,38 +138,27 @@ class PgMessageRepository(PgRepository):
             )
         return None if row is None else message_from_row(row)
 
+    @on_database
     async def delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
         """Erase a live message to its tombstone; False if there is none to delete."""
-        return await self._bridge.run(self._delete_message, channel_id, message_id)
-
-    async def _delete_message(self, channel_id: Snowflake, message_id: Snowflake) -> bool:
         deleted = await self._erase("channel_id = $1 AND id = $2", channel_id, message_id)
         return len(deleted) == 1
 
+    @on_database
     async def bulk_delete_messages(
         self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
     ) -> list[Snowflake]:
         """Erase the live ones among ``message_ids``; returns them in the given order."""
-        return await self._bridge.run(self._bulk_delete_messages, channel_id, message_ids)
-
-    async def _bulk_delete_messages(
-        self, channel_id: Snowflake, message_ids: Sequence[Snowflake]
-    ) -> list[Snowflake]:
         rows = await self._erase(
             "channel_id = $1 AND id = ANY($2::bigint[])", channel_id, list(message_ids)
         )
         deleted = {r["id"] for r in rows}
         return list(dict.fromkeys(i for i in message_ids if i in deleted))
 
+    @on_database
     async def delete_author_messages(
         self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
     ) -> dict[Snowflake, list[Snowflake]]:
-        return await self._bridge.run(self._delete_author_messages, guild_id, author_id, since)
-
-    async def _delete_author_messages(
-        self, guild_id: Snowflake, author_id: Snowflake, since: Snowflake
-    ) -> dict[Snowflake, list[Snowflake]]:
-        # messages_author (author_id, id) finds them without reading channels.
         rows = await self._erase(
             "author_id = $1 AND id > $2 AND guild_id = $3", author_id, since, guild_id
         )
@@ -229,12 +191,8 @@ class PgMessageRepository(PgRepository):
                 )
         return list(rows)
 
+    @on_database
     async def set_pinned(
-        self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
-    ) -> bool | None:
-        return await self._bridge.run(self._set_pinned, channel_id, message_id, pinned)
-
-    async def _set_pinned(
         self, channel_id: Snowflake, message_id: Snowflake, pinned: bool
     ) -> bool | None:
         async with self._pool.acquire() as connection, connection.transaction():
@@ -256,11 +214,9 @@ class PgMessageRepository(PgRepository):
             )
         return True
 
+    @on_database
     async def list_pins(self, channel_id: Snowflake, viewer_id: Snowflake) -> list[Message]:
         """Pinned live messages, most recently pinned first."""
-        return await self._bridge.run(self._list_pins, channel_id, viewer_id)
-
-    async def _list_pins(self, channel_id: Snowflake, viewer_id: Snowflake) -> list[Message]:
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
                 f"{MESSAGE_SELECT} WHERE m.channel_id = $2 AND m.pinned_at IS NOT NULL"
@@ -270,6 +226,7 @@ class PgMessageRepository(PgRepository):
             )
         return [message_from_row(r) for r in rows]
 
+    @on_database
     async def search_messages(
         self,
         guild_id: Snowflake,
@@ -283,6 +240,6 @@ class PgMessageRepository(PgRepository):
         """Full-text matches within the given channels, newest first, and the total."""
         if not channel_ids or limit <= 0:
             return [], 0
-        return await self._bridge.run(
-            search_messages, self._pool, guild_id, channel_ids, query, viewer_id, limit, offset
+        return await search_messages(
+            self._pool, guild_id, channel_ids, query, viewer_id, limit, offset
         )

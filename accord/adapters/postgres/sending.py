@@ -1,12 +1,12 @@
 """Storing one new message: the row, its attachments, the channel's last_message_id, nonce dedup.
 
-Sends made through ``MessageRepository.send_message`` go through send_batches,
-which stores most of them many to a statement and the rest with ``store_one``.
+``MessageRepository.create_message`` stores one with ``store_one``. Sends made
+through ``MessageRepository.send_message`` go through send_batches, which
+stores most of them many to a statement and the rest with ``store_one``.
 """
 
 from __future__ import annotations
 
-import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from accord.adapters.postgres.message_rows import MESSAGE_SELECT, author_from_row, message_from_row
@@ -29,12 +29,6 @@ _INSERT_ATTACHMENT = (
     "INSERT INTO attachments (id, message_id, filename, content_type, size, url, proxy_url,"
     " width, height) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 )
-
-
-async def store_message(pool: asyncpg.Pool, message: NewMessage, enforce_nonce: bool) -> Message:
-    """Insert ``message``; with ``enforce_nonce``, the author's earlier send if there is one."""
-    async with pool.acquire() as connection:
-        return await store_one(connection, message, enforce_nonce)
 
 
 async def store_one(

@@ -11,7 +11,7 @@ import trio
 from accord.adapters.bridge import Bridge, open_bridge
 from accord.adapters.postgres.applications import PgApplicationRepository
 from accord.adapters.postgres.bans import PgBanRepository
-from accord.adapters.postgres.base import PgRepository
+from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.channels import PgAccessRepository, PgChannelRepository
 from accord.adapters.postgres.guilds import PgGuildRepository
 from accord.adapters.postgres.invites import PgInviteRepository
@@ -47,15 +47,13 @@ class PostgresStorage(PgRepository):
     def pool(self) -> asyncpg.Pool:
         return self._pool
 
+    @on_database
     async def ping(self) -> bool:
         try:
-            return await self._bridge.run(self._ping)
+            async with self._pool.acquire(timeout=2) as connection:
+                return bool(await connection.fetchval("SELECT 1", timeout=2))
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
             return False
-
-    async def _ping(self) -> bool:
-        async with self._pool.acquire(timeout=2) as connection:
-            return bool(await connection.fetchval("SELECT 1", timeout=2))
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
