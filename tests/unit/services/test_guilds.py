@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accord.core.clock import utc_from_ms
+from accord.core.entities import Guild
 from accord.core.errors import LimitReached, NotFound, PermissionDenied, ValidationError
 from accord.core.services.guilds import MAX_GUILDS_PER_USER, GuildChanges
 from accord.core.shapes import timestamp
@@ -40,7 +41,7 @@ async def test_create_refuses_a_bad_name_and_the_hundred_and_first_guild(world: 
     with pytest.raises(ValidationError):
         await world.guilds().create_guild(OUTSIDER.id, "")
     for n in range(MAX_GUILDS_PER_USER):
-        world.storage.guilds.rows[Snowflake(5000 + n)] = world.storage.guilds.rows[GUILD]
+        world.storage.guilds.rows[Snowflake(5000 + n)] = Guild(Snowflake(5000 + n), "g", OWNER.id)
         world.join(OUTSIDER, guild_id=Snowflake(5000 + n))
     with pytest.raises(LimitReached) as refused:
         await world.guilds().create_guild(OUTSIDER.id, "one too many")

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from accord.core.entities import Account, Channel, ChannelType, Guild, Member, Role, User
+from accord.core.entities import (
+    Account,
+    Channel,
+    ChannelType,
+    Guild,
+    Member,
+    Message,
+    Role,
+    User,
+)
 from accord.core.permissions import DEFAULT_EVERYONE, NONE, Overwrite, OverwriteType, Permission
 from accord.core.services.applications import ApplicationService
 from accord.core.services.bans import BanService
@@ -52,6 +61,7 @@ HELPER_ROLE = Snowflake(201)
 CATEGORY = Snowflake(10)
 GENERAL = Snowflake(11)
 SECRET = Snowflake(12)
+DM = Snowflake(13)  # made by World.dm
 
 MODERATION = (
     Permission.KICK_MEMBERS
@@ -114,6 +124,27 @@ class World:
         member = Member(guild_id, user, JOINED, role_ids=role_ids)
         self.storage.members.rows[(guild_id, user.id)] = member
         return member
+
+    def post(
+        self,
+        author: User,
+        channel_id: Snowflake = GENERAL,
+        content: str = "hello",
+        *,
+        message_id: Snowflake | None = None,
+    ) -> Message:
+        """A message stored as if sent (by default now, in #general)."""
+        channel = self.storage.channels.rows[channel_id]
+        message = Message(
+            message_id or self.ids.next_id(), channel_id, author, content, channel.guild_id
+        )
+        self.storage.messages.rows[message.id] = message
+        return message
+
+    def dm(self, *users: User, channel_id: Snowflake = DM) -> Channel:
+        return self.channel(
+            Channel(channel_id, ChannelType.DM, recipient_ids=tuple(u.id for u in users))
+        )
 
     def grant_everyone(self, permissions: Permission) -> None:
         """Give @everyone more permissions (or take some away with ``revoke_everyone``)."""
