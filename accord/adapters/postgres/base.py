@@ -42,8 +42,11 @@ def on_database(
     waits (bounded) until its connection is back in the pool.
     """
 
-    # No closure is made per call: the bridge is handed ``operation`` itself.
-    async def on_trio(repository: Repository, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await repository._bridge.run(operation, repository, *args, **kwargs)
+    # A plain function handing back the bridge's coroutine: per call, no
+    # coroutine of its own and no closure (the bridge gets ``operation`` itself).
+    def on_trio(
+        repository: Repository, /, *args: P.args, **kwargs: P.kwargs
+    ) -> Coroutine[Any, Any, T]:
+        return repository._bridge.run(operation, repository, *args, **kwargs)
 
     return functools.update_wrapper(on_trio, operation)
