@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+
+from accord.core.ports.invalidations import Kind
+
 
 class FakeClock:
     """A clock that moves only when told to, or by ``step_ms`` on each ``pause()``.
@@ -33,3 +38,30 @@ class FakeClock:
 
     def set(self, now_ms: int) -> None:
         self._now_ms = now_ms
+
+
+class FakePasswordHasher:
+    """ "Hashes" by prefixing, so tests can read what was stored; counts verifications."""
+
+    def __init__(self) -> None:
+        self.verified: list[str] = []  # the hashes checked, in order
+
+    async def hash(self, password: str) -> str:
+        return f"hashed:{password}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return password_hash == f"hashed:{password}"
+
+
+class RecordingInvalidations:
+    """Cache invalidations that keep what was announced, in order; nobody listens."""
+
+    def __init__(self) -> None:
+        self.announced: list[tuple[Kind, int]] = []
+
+    async def announce(self, kind: Kind, key: int) -> None:
+        self.announced.append((kind, key))
+
+    def listen(self) -> AbstractAsyncContextManager[AsyncIterator[tuple[Kind, int]]]:
+        raise NotImplementedError("the tests read `announced`")

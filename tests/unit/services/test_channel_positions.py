@@ -120,3 +120,18 @@ async def test_lock_permissions_needs_manage_roles(world: World) -> None:
     with pytest.raises(PermissionDenied):
         await world.channel_positions().reorder(HELPER.id, GUILD, [move])
     assert channel(world, GENERAL).parent_id is None
+
+
+async def test_lock_permissions_needs_manage_roles_in_the_guild_not_just_the_channel(
+    world: World,
+) -> None:
+    world.role(Role(HELPER_ROLE, GUILD, "helpers", Permission.MANAGE_CHANNELS, position=1))
+    grant = Overwrite(HELPER_ROLE, OverwriteType.ROLE, allow=Permission.MANAGE_ROLES)
+    world.channel(
+        Channel(GENERAL, ChannelType.GUILD_TEXT, GUILD, "general", 1, overwrites=(grant,))
+    )
+    move = ChannelMove(
+        str(GENERAL), parent_id=str(CATEGORY), move_parent=True, lock_permissions=True
+    )
+    with pytest.raises(PermissionDenied):
+        await world.channel_positions().reorder(HELPER.id, GUILD, [move])

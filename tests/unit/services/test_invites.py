@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from accord.core.clock import utc_from_ms
-from accord.core.entities import Ban, Invite
+from accord.core.entities import Ban, Invite, Role
 from accord.core.errors import Conflict, NotFound, PermissionDenied, Resource, ValidationError
 from accord.core.permissions import Permission
 from accord.core.services import invites as invites_module
@@ -17,6 +17,8 @@ from tests.unit.services.world import (
     CATEGORY,
     GENERAL,
     GUILD,
+    HELPER,
+    HELPER_ROLE,
     MEMBER,
     MODERATOR,
     NOW_MS,
@@ -185,3 +187,13 @@ async def test_invite_expiry_is_measured_on_the_clock(world: World) -> None:
     world.clock.advance(1_000)
     with pytest.raises(NotFound):
         await world.invites().preview("abcd1234", with_counts=False)
+
+
+async def test_revoking_through_manage_channels_needs_sight_of_the_channel(world: World) -> None:
+    world.role(Role(HELPER_ROLE, GUILD, "helpers", Permission.MANAGE_CHANNELS, position=1))
+    world.storage.invites.rows["secret12"] = Invite("secret12", GUILD, SECRET, MODERATOR.id, NOW)
+    with pytest.raises(PermissionDenied):
+        await world.invites().delete(HELPER.id, "secret12")
+    stored(world, "general1")
+    await world.invites().delete(HELPER.id, "general1")
+    assert list(world.storage.invites.rows) == ["secret12"]
