@@ -253,3 +253,25 @@ async def test_a_new_password_is_checked_against_the_policy_and_the_old_one(auth
     assert refused.value.errors[0].field == "new_password"
     with pytest.raises(ValidationError):
         await auth.service.new_password(me, PASSWORD, "my newname", also_named="newname")
+
+
+async def test_a_bots_profile_change_is_seen_by_its_next_request(auth: Auth) -> None:
+    storage = auth.world.storage
+    await storage.applications.create_application(BOT_APP, hash_secret("bot-token"))
+    await auth.service.authenticate("Bot bot-token")  # now cached
+    storage.applications.rows[BOT_APP.id] = Application(BOT_APP.id, "renamed", OWNER.id, BOT)
+    await auth.service.forget_application(BOT_APP.id)
+    principal = await auth.service.authenticate("Bot bot-token")
+    assert principal.application is not None and principal.application.name == "renamed"
+    assert auth.invalidations.announced == [("application", BOT_APP.id)]
+
+
+async def test_logins_ended_in_storage_stop_working_once_announced(auth: Auth) -> None:
+    tokens = await auth.service.login("member@example.com", PASSWORD)
+    await auth.whoami(tokens)  # now cached
+    await auth.world.storage.tokens.revoke_user_logins(MEMBER.id)  # as an account deletion does
+    await auth.service.logins_ended(MEMBER.id)
+    with pytest.raises(InvalidToken):
+        await auth.whoami(tokens)
+    assert auth.invalidations.announced == [("logins", MEMBER.id)]
+    assert auth.service.invalidations is auth.invalidations
