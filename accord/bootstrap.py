@@ -1,6 +1,8 @@
-"""The one place that wires adapters into services.
+"""The composition root: the one place that builds adapters and services.
 
-Called from the CLI's entry points, never at import time.
+Every service is constructed here, once per process, and handed to the
+surfaces in a `Services` container (accord/services.py); no surface builds
+one of its own. Called from the CLI's entry points, never at import time.
 """
 
 from __future__ import annotations
@@ -40,47 +42,25 @@ from accord.core.ports.handoff import SessionHandoffs
 from accord.core.ports.invalidations import CacheInvalidations
 from accord.core.ports.presence import PresenceStore
 from accord.core.ports.ratelimit import RateLimiter
-from accord.core.ports.storage import Storage
 from accord.core.services.applications import ApplicationService
 from accord.core.services.auth import AuthService
 from accord.core.services.bans import BanService
+from accord.core.services.channel_positions import ChannelPositionService
 from accord.core.services.channels import ChannelService
 from accord.core.services.guilds import GuildService
 from accord.core.services.invites import InviteService
 from accord.core.services.members import MemberService
+from accord.core.services.message_search import SearchService
 from accord.core.services.messages import MessageService
 from accord.core.services.reactions import ReactionService
 from accord.core.services.roles import RoleService
+from accord.core.services.typing_indicator import TypingService
 from accord.core.services.users import UserService
 from accord.core.snowflake import SnowflakeGenerator
 from accord.metrics import observe_state
+from accord.services import Services
 
 log = logging.getLogger("accord")
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What the surfaces (REST, gateway) are given to work with."""
-
-    settings: Settings
-    storage: Storage
-    clock: Clock
-    ids: SnowflakeGenerator
-    bus: EventBus
-    presence: PresenceStore
-    handoffs: SessionHandoffs | None
-    rate_limiter: RateLimiter
-    auth: AuthService
-    guilds: GuildService
-    channels: ChannelService
-    messages: MessageService
-    members: MemberService
-    roles: RoleService
-    bans: BanService
-    invites: InviteService
-    reactions: ReactionService
-    users: UserService
-    applications: ApplicationService
 
 
 def jwt_secret(settings: Settings) -> bytes:
@@ -213,7 +193,10 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
                 auth=auth,
                 guilds=GuildService(storage, bus, ids, clock),
                 channels=ChannelService(storage, bus, ids),
+                channel_positions=ChannelPositionService(storage, bus),
                 messages=MessageService(storage, bus, ids, clock),
+                search=SearchService(storage),
+                typing=TypingService(storage, bus, shared.rate_limiter, clock),
                 members=MemberService(storage, bus, ids, clock),
                 roles=RoleService(storage, bus, ids, clock),
                 bans=BanService(storage, bus, ids, clock),

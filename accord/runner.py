@@ -15,12 +15,13 @@ import trio
 
 from accord.adapters.postgres.embedded import embedded_postgres
 from accord.adapters.postgres.migrations import migrate_url
-from accord.bootstrap import Services, open_services
+from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.server import serve_gateway
 from accord.http.gateway_discovery import gateway_url
 from accord.http.server import serve_api
+from accord.services import Services
 
 log = logging.getLogger("accord")
 

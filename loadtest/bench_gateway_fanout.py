@@ -52,13 +52,14 @@ from gateway_bench import (
 )
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
-from accord.bootstrap import Services, open_services
+from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.core.events import Event
 from accord.core.snowflake import Snowflake
 from accord.gateway import fanout
 from accord.gateway.frames import prepare_dispatch
 from accord.runner import SURFACES, start_surfaces
+from accord.services import Services
 
 BAR_PER_CORE = 50_000
 BAR_RATIO = 4.0

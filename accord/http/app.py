@@ -5,7 +5,6 @@ from __future__ import annotations
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
 
-from accord.bootstrap import Services
 from accord.http import health
 from accord.http.body import drain_body, reject_nul_in_url
 from accord.http.context import SERVICES_KEY
@@ -24,6 +23,7 @@ from accord.http.routes import (
     users,
 )
 from accord.http.web import web_blueprint
+from accord.services import Services
 
 # Discord clients put the version in the path; /api is its unversioned alias.
 API_PREFIXES = ("/api/v10", "/api")

@@ -6,7 +6,7 @@ from typing import cast
 
 from quart import current_app
 
-from accord.bootstrap import Services
+from accord.services import Services
 
 SERVICES_KEY = "accord.services"
 

@@ -8,8 +8,8 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 
-from accord.bootstrap import Services
 from accord.http.app import create_app
+from accord.services import Services
 
 # Lets in-flight requests finish on shutdown, but never holds it longer.
 GRACEFUL_TIMEOUT_S = 5.0

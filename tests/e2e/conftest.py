@@ -11,13 +11,14 @@ import httpx
 import pytest
 import trio
 
-from accord.bootstrap import Services, open_services
+from accord.bootstrap import open_services
 from accord.config import Settings
 from accord.core.snowflake import Snowflake
 from accord.gateway.hub import Hub
 from accord.gateway.server import serve_gateway
 from accord.http.server import serve_api
 from accord.runner import build_gateway
+from accord.services import Services
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 # Every e2e test that waits on the server is bounded by this.

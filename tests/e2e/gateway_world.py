@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import trio
 
-from accord.bootstrap import Services
 from accord.gateway.hub import Hub, HubConfig
 from accord.gateway.server import serve_gateway
 from accord.gateway.session import Session
+from accord.services import Services
 from tests.e2e.conftest import bearer, register
 from tests.e2e.gateway_client import ALL_INTENTS, GatewayClient, connect
 

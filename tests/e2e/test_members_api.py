@@ -15,13 +15,13 @@ import httpx
 import pytest
 import trio
 
-from accord.bootstrap import Services
 from accord.core.entities import Application, User
 from accord.core.errors import Conflict
 from accord.core.events import Event
 from accord.core.permissions import Permission
 from accord.core.services.auth import hash_secret, new_bot_token
 from accord.core.snowflake import Snowflake
+from accord.services import Services
 
 UNKNOWN_GUILD, UNKNOWN_MEMBER, UNKNOWN_ROLE, UNKNOWN_USER, UNKNOWN_BAN = (
     10004,

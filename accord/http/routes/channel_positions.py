@@ -1,4 +1,4 @@
-"""``PATCH /guilds/{id}/channels``: reorder channels (nested in the reactions blueprint)."""
+"""``PATCH /guilds/{id}/channels``: reorder channels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, RootModel
 from quart import Blueprint, Response
 from quart_schema import document_request
 
-from accord.core.services.channel_positions import ChannelMove, ChannelPositionService
+from accord.core.services.channel_positions import ChannelMove
 from accord.core.snowflake import parse_snowflake
 from accord.http.body import read_body
 from accord.http.context import services
@@ -44,8 +44,7 @@ async def reorder_channels(guild_id: str) -> Response:
         )
         for item in body.root
     ]
-    s = services()
-    await ChannelPositionService(s.storage, s.bus).reorder(
+    await services().channel_positions.reorder(
         principal.user.id, parse_snowflake(guild_id, "guild_id"), moves
     )
     return no_content()

@@ -1,10 +1,10 @@
-"""``GET /guilds/{id}/messages/search`` (nested in the reactions blueprint)."""
+"""``GET /guilds/{id}/messages/search``: searching a guild's messages."""
 
 from __future__ import annotations
 
 from quart import Blueprint, Response, request
 
-from accord.core.services.message_search import SearchQuery, SearchService
+from accord.core.services.message_search import SearchQuery
 from accord.core.snowflake import parse_snowflake
 from accord.http.context import services
 from accord.http.principal import current_principal
@@ -24,7 +24,7 @@ async def search_messages(guild_id: str) -> Response:
         offset=int_arg("offset"),
         channel_ids=request.args.getlist("channel_id"),
     )
-    payload = await SearchService(services().storage).search(
+    payload = await services().search.search(
         principal.user.id, parse_snowflake(guild_id, "guild_id"), query
     )
     return json_response(payload)

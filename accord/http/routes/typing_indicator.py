@@ -1,10 +1,9 @@
-"""``POST /channels/{id}/typing`` (nested in the reactions blueprint)."""
+"""``POST /channels/{id}/typing``: the typing indicator."""
 
 from __future__ import annotations
 
 from quart import Blueprint, Response
 
-from accord.core.services.typing_indicator import TypingService
 from accord.core.snowflake import parse_snowflake
 from accord.http.context import services
 from accord.http.principal import current_principal
@@ -13,15 +12,9 @@ from accord.http.responses import no_content
 blueprint = Blueprint("typing", __name__)
 
 
-def typing_service() -> TypingService:
-    # Stateless apart from the shared rate limiter, so one per request costs nothing.
-    s = services()
-    return TypingService(s.storage, s.bus, s.rate_limiter, s.clock)
-
-
 @blueprint.post("/channels/<channel_id>/typing")
 async def start_typing(channel_id: str) -> Response:
     """204 whether or not the throttle let an event out, as Discord answers."""
     principal = await current_principal()
-    await typing_service().start(principal.user.id, parse_snowflake(channel_id, "channel_id"))
+    await services().typing.start(principal.user.id, parse_snowflake(channel_id, "channel_id"))
     return no_content()
