@@ -1,7 +1,7 @@
 """Guild members: list, search, read, modify, member roles, kicks, and leaving a guild.
 
 The blueprint has no URL prefix, since its paths start under both ``/guilds``
-and ``/users``; the role and ban routes are nested in it.
+and ``/users``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,8 @@ from accord.http.exact import SnowflakeId
 from accord.http.principal import current_principal
 from accord.http.query import int_arg
 from accord.http.responses import json_response, no_content
-from accord.http.routes import bans, roles
 
 blueprint = Blueprint("members", __name__)
-blueprint.register_blueprint(roles.blueprint)
-blueprint.register_blueprint(bans.blueprint)
 
 
 class ModifyMemberBody(BaseModel):

@@ -1,4 +1,4 @@
-"""Reactions on a message; typing, search and channel reordering ride along as nested blueprints.
+"""Reactions on a message: add, remove, list who reacted, clear.
 
 The emoji path segment arrives percent-decoded (``%F0%9F%91%8D`` is ``👍``,
 ``name%3Aid`` is ``name:id``); the service decides whether it is an emoji.
@@ -13,12 +13,8 @@ from accord.http.context import services
 from accord.http.principal import current_principal
 from accord.http.query import int_arg
 from accord.http.responses import json_response, no_content
-from accord.http.routes import channel_positions, message_search, typing_indicator
 
 blueprint = Blueprint("reactions", __name__)
-blueprint.register_blueprint(typing_indicator.blueprint)
-blueprint.register_blueprint(message_search.blueprint)
-blueprint.register_blueprint(channel_positions.blueprint)
 
 _MESSAGE = "/channels/<channel_id>/messages/<message_id>/reactions"
 

@@ -1,6 +1,6 @@
 """``/guilds/{id}/roles``: list, create, modify, delete and reorder roles.
 
-Nested in the members blueprint, so its paths are written in full.
+The blueprint has no URL prefix; its paths are written in full.
 """
 
 from __future__ import annotations
