@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test check lint typecheck unit integration e2e bench bench-bridge bench-gateway settings-table clean
+.PHONY: run test check lint typecheck contracts unit integration e2e bench bench-bridge bench-gateway settings-table clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml constraints.txt
 run: $(STAMP_RUN)
 	$(BIN)/accord serve
 
-## test: set up, lint, type-check and run the whole suite
-test: $(STAMP_DEV) lint typecheck
+## test: set up, lint, type-check, check the import contracts and run the whole suite
+test: $(STAMP_DEV) lint typecheck contracts
 	$(BIN)/python -m pytest
 
 check: test
@@ -37,6 +37,10 @@ lint: $(STAMP_DEV)
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy accord
+
+## contracts: the layering of pyproject.toml's [tool.importlinter] (core, adapters, surfaces)
+contracts: $(STAMP_DEV)
+	$(BIN)/lint-imports
 
 unit: $(STAMP_DEV)
 	$(BIN)/python -m pytest tests/unit
@@ -63,4 +67,4 @@ settings-table: $(STAMP_DEV)
 	$(BIN)/python -m accord.settings_table README.md
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .import_linter_cache *.egg-info
