@@ -248,7 +248,8 @@ async def test_reorder_can_sync_permissions_with_the_new_parent(api, services):
         {"id": str(world.gid), "type": 0, "allow": "0", "deny": str(int(Permission.VIEW_CHANNEL))}
     ]
     [event] = published
-    assert event.channel_id is None and event.guild_id == world.gid  # the whole guild is told
+    # Scoped to the channel: the gateway tells those who lost sight of it CHANNEL_DELETE.
+    assert str(event.channel_id) == world.cid and event.guild_id == world.gid
     assert (await api.get(f"/channels/{world.cid}", headers=world.member)).status_code == 404
 
 
