@@ -100,12 +100,12 @@ def _guild_links(guild_id: str, owner_id: str) -> dict[str, Link]:
     return links
 
 
-def _channel_links(channel_id: str) -> dict[str, Link]:
+def _channel_links(channel_id: str, guild_id: str = "$response.body#/guild_id") -> dict[str, Link]:
     links = _links(*_CHANNEL_TARGETS, channel_id=channel_id)
     # @everyone's overwrite: the role's id is the guild's.
     links["put_overwrite"] = Link(
         "put_overwrite",
-        {"channel_id": channel_id, "overwrite_id": "$response.body#/guild_id"},
+        {"channel_id": channel_id, "overwrite_id": guild_id},
         {"type": 0, "allow": "0", "deny": "0"},
     )
     return links
@@ -213,14 +213,24 @@ OPERATIONS: dict[str, Operation] = {
             },
         },
     ),
-    "get_guild": Operation("A guild the caller is in", 200, ref("Guild")),
-    "modify_guild": Operation("Change a guild (MANAGE_GUILD)", 200, ref("Guild")),
+    "get_guild": Operation(
+        "A guild the caller is in",
+        200,
+        ref("Guild"),
+        links=_guild_links(_BODY_ID, "$response.body#/owner_id"),
+    ),
+    "modify_guild": Operation(
+        "Change a guild (MANAGE_GUILD)",
+        200,
+        ref("Guild"),
+        links=_guild_links(_BODY_ID, "$response.body#/owner_id"),
+    ),
     "delete_guild": Operation("Delete a guild (its owner only)", 204, None),
     "list_channels": Operation(
         "The guild's channels the caller can see",
         200,
         array(ref("Channel")),
-        links=_links("get_channel", "list_messages", "create_message", channel_id=_FIRST_ID),
+        links=_channel_links(_FIRST_ID, "$response.body#/0/guild_id"),
     ),
     "create_channel": Operation(
         "Create a channel (MANAGE_CHANNELS)",
@@ -356,7 +366,15 @@ OPERATIONS: dict[str, Operation] = {
         links=_invite_links("$response.body#/0/code"),
     ),
     "get_invite": Operation("Preview an invite", 200, ref("Invite")),
-    "accept_invite": Operation("Join the invite's guild", 200, ref("AcceptedInvite")),
+    "accept_invite": Operation(
+        "Join the invite's guild",
+        200,
+        ref("AcceptedInvite"),
+        links={
+            **_links("get_guild", "list_channels", guild_id="$response.body#/guild/id"),
+            **_links("get_channel", "list_messages", channel_id="$response.body#/channel/id"),
+        },
+    ),
     "delete_invite": Operation(
         "Revoke an invite (MANAGE_CHANNELS or MANAGE_GUILD); answers it", 200, ref("Invite")
     ),
