@@ -7,9 +7,10 @@ no client keeps a channel it may no longer see or misses one it now may.
 
 Only what a change can affect is compared: every channel for members whose
 roles (or whose roles' permissions) changed, and otherwise only channels
-whose overwrites changed. A change to @everyone or the owner compares every
-connected member with every channel: O(members x channels), paid once per
-such (rare, administrative) event.
+whose overwrites changed. Members are judged once per distinct set of roles
+(one by one only where a member overwrite names them, and for the owner),
+so a change to @everyone costs O(members + role sets x channels), not
+O(members x channels), inside the fan-out.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from accord.core.entities import Channel
 from accord.core.events import Event
+from accord.core.permissions import OverwriteType
 from accord.core.shapes import channel_shape
 from accord.core.snowflake import Snowflake
 from accord.gateway.guild_view import GuildView
@@ -50,6 +52,16 @@ def sight_changes(
         for c in common
         if frozenset(before.channels[c].overwrites) != frozenset(after.channels[c].overwrites)
     ]
+    # Members a member overwrite names, and the owners, are judged one by one;
+    # any other member sees what every member with the same roles sees, so
+    # each distinct (roles before, roles after) is computed once.
+    alone: set[int] = {before.owner_id, after.owner_id}
+    for view in (before, after):
+        for channel_id in common:
+            alone.update(
+                o.id for o in view.channels[channel_id].overwrites if o.type is OverwriteType.MEMBER
+            )
+    judged: dict[object, tuple[set[Snowflake], set[Snowflake]]] = {}
     changes: list[SightChange] = []
     for user_id in user_ids:
         old_roles = before.member_roles.get(user_id)
@@ -62,10 +74,20 @@ def sight_changes(
             channels = changed_channels
         if not channels:
             continue
-        saw = before.visible(user_id, channels)
-        sees = after.visible(user_id, channels)
+        key: object = user_id if user_id in alone else (frozenset(old_roles), frozenset(new_roles))
+        seen = judged.get(key)
+        if seen is None:
+            seen = judged[key] = (
+                before.visible(user_id, channels),
+                after.visible(user_id, channels),
+            )
+        saw, sees = seen
         for channel_id in saw.symmetric_difference(sees):
-            changes.append(SightChange(user_id, after.channels[channel_id], channel_id in sees))
+            gained = channel_id in sees
+            # Each is told of the channel as it was allowed to see it: a member
+            # losing sight is not shown the name or topic that hid it.
+            channel = (after if gained else before).channels[channel_id]
+            changes.append(SightChange(user_id, channel, gained))
     return changes
 
 

@@ -295,3 +295,27 @@ async def test_the_gateway_shows_a_member_only_the_channels_it_may_see(api, gate
         )
         await manager.wait_for("CHANNEL_UPDATE", lambda d: d["topic"] == "marker")
         assert [d["id"] for d in manager.events("CHANNEL_DELETE")] == [world.general]
+
+
+@bounded
+async def test_a_sync_with_the_current_category_needs_sight_of_it(api):
+    world = await _world(api)
+    hidden = [{"id": world.home["id"], "type": 0, "deny": str(VIEW_CHANNEL)}]
+    category = await _category(api, world, world.owner, permission_overwrites=hidden)
+    _ok(
+        await api.patch(
+            f"/channels/{world.general}", json={"parent_id": category}, headers=world.owner.headers
+        ),
+        200,
+    )
+    answer = await api.patch(
+        f"/guilds/{world.home['id']}/channels",
+        json=[{"id": world.general, "lock_permissions": True}],
+        headers=world.manager.headers,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"]["0"]["parent_id"]["_errors"][0]["code"] == (
+        "CHANNEL_PARENT_INVALID"
+    )
+    general = _ok(await api.get(f"/channels/{world.general}", headers=world.owner.headers), 200)
+    assert general["permission_overwrites"] == []

@@ -527,3 +527,33 @@ async def test_a_view_read_for_no_member_is_not_kept_to_judge_later_joiners(worl
         )
     )
     assert world.registry.view(GUILD) is None
+
+
+async def test_a_member_losing_sight_is_not_shown_what_hid_it(world: World) -> None:
+    plain = world.connect(MEMBER)
+    hide = Overwrite(GUILD, OverwriteType.ROLE, deny=Permission.VIEW_CHANNEL)
+    renamed = replace(CHANNELS[0], name="layoffs", topic="who goes", overwrites=(hide,))
+    world.storage.guilds.snapshots[GUILD] = snapshot(channels=(renamed, CHANNELS[1]))
+    update = {"id": str(GENERAL), "name": "layoffs", "topic": "who goes"}
+    await world.fanout.handle(Event("CHANNEL_UPDATE", update, guild_id=GUILD, channel_id=GENERAL))
+    [gone] = transport_of(plain).dispatches
+    assert gone["t"] == "CHANNEL_DELETE" and gone["d"]["name"] == "general"
+    assert "layoffs" not in str(gone) and "who goes" not in str(gone)
+
+
+async def test_members_with_the_same_roles_are_judged_apart_when_an_overwrite_names_one(
+    world: World,
+) -> None:
+    plain, bot = world.connect(MEMBER), world.connect(BOT, BOT_INTENTS)
+    named = Overwrite(MEMBER.id, OverwriteType.MEMBER, allow=Permission.VIEW_CHANNEL)
+    kept = (replace(CHANNELS[0], overwrites=(named,)), CHANNELS[1])
+    world.registry.set_view(GUILD, GuildView.from_snapshot(snapshot(channels=kept), MEMBERS))
+    blind = tuple(
+        replace(r, permissions=r.permissions & ~Permission.VIEW_CHANNEL) if r.id == GUILD else r
+        for r in snapshot().roles
+    )
+    world.storage.guilds.snapshots[GUILD] = replace(snapshot(channels=kept), roles=blind)
+    role = {"guild_id": str(GUILD), "role": {"id": str(GUILD)}}
+    await world.fanout.handle(Event("GUILD_ROLE_UPDATE", role, guild_id=GUILD))
+    assert received(plain) == ["GUILD_ROLE_UPDATE:"]
+    assert received(bot) == ["GUILD_ROLE_UPDATE:", f"CHANNEL_DELETE:{GENERAL}"]

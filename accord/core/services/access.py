@@ -78,6 +78,22 @@ def permissions_in(channel: Channel, context: PermissionContext) -> Permission:
     )
 
 
+def managed_channel(channel: Channel | None, context: PermissionContext) -> Channel | None:
+    """``channel`` if the caller sees it (None, as if unknown, otherwise).
+
+    PermissionDenied if it sees the channel but may not manage it
+    (MANAGE_CHANNELS there): moving channels and choosing parents need both.
+    """
+    if channel is None:
+        return None
+    permissions = permissions_in(channel, context)
+    if not permissions & Permission.VIEW_CHANNEL:
+        return None
+    if not has_permission(permissions, Permission.MANAGE_CHANNELS):
+        raise PermissionDenied()
+    return channel
+
+
 async def guild_access(
     access: AccessRepository, guild_id: Snowflake, user_id: Snowflake
 ) -> GuildAccess:

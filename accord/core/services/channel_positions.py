@@ -17,10 +17,10 @@ from typing import Protocol
 from accord.core.entities import Channel, ChannelType, PermissionContext
 from accord.core.errors import PermissionDenied, ValidationError
 from accord.core.events import Event
-from accord.core.permissions import NONE, Permission, has_permission
+from accord.core.permissions import Permission, has_permission
 from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import AccessRepository, ChannelPosition, ChannelRepository
-from accord.core.services.access import guild_access, permissions_in
+from accord.core.services.access import guild_access, managed_channel, permissions_in
 from accord.core.services.overwrite_grants import require_grantable
 from accord.core.shapes import channel_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
@@ -73,9 +73,9 @@ class ChannelPositionService:
         if len({p.id for p in positions}) != len(positions):
             raise ValidationError.single("_body", "BASE_TYPE_INVALID", "A channel appears twice.")
         locked = {p.id for p, m in zip(positions, moves, strict=True) if m.lock_permissions}
-        for position in positions:
+        for index, position in enumerate(positions):
             if position.id in locked:
-                _require_sync(context, before[position.id], _new_parent(position, before))
+                _require_sync(index, context, before[position.id], _new_parent(position, before))
         moved = await self._storage.channels.set_channel_positions(guild_id, positions)
         for channel in moved:
             old = before[channel.id]
@@ -103,17 +103,13 @@ class ChannelPositionService:
                 )
 
     async def _sync(self, channel: Channel, parent: Channel) -> Channel | None:
-        """Give the channel its parent's overwrites; the updated channel, or None if unchanged."""
+        """Give the channel its parent's overwrites; the updated channel, or None if unchanged.
+
+        One write replaces the whole set, so no reader sees half a sync.
+        """
         if set(channel.overwrites) == set(parent.overwrites):
             return None
-        keep = {o.id for o in parent.overwrites}
-        for overwrite in channel.overwrites:
-            if overwrite.id not in keep:
-                await self._storage.channels.delete_overwrite(channel.id, Snowflake(overwrite.id))
-        for overwrite in parent.overwrites:
-            if overwrite not in channel.overwrites:
-                await self._storage.channels.put_overwrite(channel.id, overwrite)
-        return await self._storage.channels.get_channel(channel.id)
+        return await self._storage.channels.update_channel(channel, overwrites=parent.overwrites)
 
 
 def _new_parent(position: ChannelPosition, channels: Mapping[Snowflake, Channel]) -> Channel | None:
@@ -121,25 +117,20 @@ def _new_parent(position: ChannelPosition, channels: Mapping[Snowflake, Channel]
     return None if parent_id is None else channels.get(parent_id)
 
 
-def _require_sync(context: PermissionContext, channel: Channel, parent: Channel | None) -> None:
+def _require_sync(
+    index: int, context: PermissionContext, channel: Channel, parent: Channel | None
+) -> None:
     if parent is None:
         return  # nothing to sync with
+    if managed_channel(parent, context) is None:  # the stored parent, when none was sent
+        raise ValidationError.single(
+            f"{index}.parent_id",
+            "CHANNEL_PARENT_INVALID",
+            "Parent must be a category of this guild.",
+        )
     if not has_permission(permissions_in(channel, context), Permission.MANAGE_ROLES):
         raise PermissionDenied()
     require_grantable(context, channel, parent, channel.overwrites, parent.overwrites)
-
-
-def _managed(
-    channels: Mapping[Snowflake, Channel], channel_id: Snowflake, context: PermissionContext
-) -> Channel | None:
-    """The channel if the caller sees it (None otherwise); 403 if it may not manage it."""
-    channel = channels.get(channel_id)
-    permissions = NONE if channel is None else permissions_in(channel, context)
-    if channel is None or not permissions & Permission.VIEW_CHANNEL:
-        return None
-    if not has_permission(permissions, Permission.MANAGE_CHANNELS):
-        raise PermissionDenied()
-    return channel
 
 
 def _position(
@@ -149,7 +140,7 @@ def _position(
     context: PermissionContext,
 ) -> ChannelPosition:
     channel_id = parse_snowflake(move.id, f"{index}.id")
-    channel = _managed(channels, channel_id, context)
+    channel = managed_channel(channels.get(channel_id), context)
     if channel is None:
         raise ValidationError.single(
             f"{index}.id", "CHANNEL_UNKNOWN", "Not a channel of this guild."
@@ -162,7 +153,7 @@ def _position(
     if move.parent_id is None:
         return ChannelPosition(channel_id, position, None, move_parent=True)
     parent_id = parse_snowflake(move.parent_id, f"{index}.parent_id")
-    parent = _managed(channels, parent_id, context)
+    parent = managed_channel(channels.get(parent_id), context)
     if channel.type is ChannelType.GUILD_CATEGORY:
         raise ValidationError.single(
             f"{index}.parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."

@@ -7,14 +7,13 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from accord.core.entities import Channel, ChannelType, PermissionContext, User
-from accord.core.errors import NotFound, PermissionDenied, Resource, ValidationError
+from accord.core.errors import NotFound, Resource, ValidationError
 from accord.core.events import Event
 from accord.core.permissions import (
     OVERWRITABLE,
     Overwrite,
     OverwriteType,
     Permission,
-    has_permission,
     parse_permissions,
 )
 from accord.core.ports.bus import EventBus
@@ -23,6 +22,7 @@ from accord.core.services.access import (
     ChannelAccess,
     channel_access,
     guild_access,
+    managed_channel,
     permissions_in,
 )
 from accord.core.services.overwrite_grants import require_creatable, require_grantable
@@ -307,16 +307,9 @@ def _parent(
         raise ValidationError.single(
             "parent_id", "BASE_TYPE_INVALID", "A category cannot have a parent."
         )
-    parent = next((c for c in channels if c.id == parent_id), None)
-    permissions = permissions_in(parent, context) if parent is not None else Permission(0)
-    if (
-        parent is None
-        or parent.type is not ChannelType.GUILD_CATEGORY
-        or not permissions & Permission.VIEW_CHANNEL
-    ):
+    parent = managed_channel(next((c for c in channels if c.id == parent_id), None), context)
+    if parent is None or parent.type is not ChannelType.GUILD_CATEGORY:
         raise ValidationError.single(
             "parent_id", "CHANNEL_PARENT_INVALID", "Parent must be a category of this guild."
         )
-    if not has_permission(permissions, Permission.MANAGE_CHANNELS):
-        raise PermissionDenied()
     return parent
