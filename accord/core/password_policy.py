@@ -2,15 +2,19 @@
 
 A password must be 8-72 characters (``validate_password``, code
 BASE_TYPE_BAD_LENGTH) and pass every rule below; each rule it breaks is one
-``PASSWORD_TOO_WEAK`` error on the field, its message naming the rule:
+``PASSWORD_TOO_WEAK`` error on the field, its message naming the rule.
 
-1. Not a common password. Compared in lower case without spaces, with common
-   letter substitutions undone (``p@ssw0rd``), and also without a short or
-   common digit/punctuation prefix or suffix (``Password123!``), against
+Every rule looks at the password normalised: NFKC (so "password" typed in
+full-width letters, U+FF41-U+FF5A, and other compatibility forms read as the
+letters they show), then case-folded, then without whitespace. Names are
+normalised the same way. The password itself is stored as typed.
+
+1. Not a common password. Compared normalised, with common letter
+   substitutions undone (``p@ssw0rd``), and also without a short or common
+   digit/punctuation prefix or suffix (``Password123!``), against
    ``data/common_passwords.txt``.
-2. Not containing the username or the email address's local part, ignoring
-   case (names of three characters or more: shorter ones are in too many
-   words to refuse).
+2. Not containing the username or the email address's local part (names of
+   three characters or more: shorter ones are in too many words to refuse).
 3. Not one character or a pattern of up to three repeated (``aaaaaaaa``,
    ``abcabcabc``).
 4. Not a run of consecutive characters (``12345678``, ``hgfedcba``).
@@ -21,6 +25,7 @@ BASE_TYPE_BAD_LENGTH) and pass every rule below; each rule it breaks is one
 from __future__ import annotations
 
 import string
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -35,6 +40,10 @@ CODE: Final = "PASSWORD_TOO_WEAK"
 _PREFIX: Final = "Password is too weak or common to use"
 # Usernames and email names shorter than this are not looked for inside passwords.
 MIN_NAME_IN_PASSWORD: Final = 3
+# A word left once decoration is stripped is looked up only if at least this
+# long: the list's shortest entries ("cat", "sun") have three letters, so a
+# shorter core cannot be one of them, and "dog2024" must still be found.
+MIN_UNDECORATED_CORE: Final = 3
 # Patterns up to this long, repeated, are refused ("abab...", "abcabc...").
 MAX_REPEATED_UNIT: Final = 3
 # A prefix or suffix of digits and punctuation this short is taken for
@@ -81,11 +90,11 @@ def check_new_password(
 def weaknesses(password: str, names: Iterable[object] = ()) -> list[str]:
     """Why `password` may not be used (empty if it may), one reason per broken rule."""
     reasons: list[str] = []
-    folded = "".join(password.lower().split())
+    folded = _normalised(password)
     if _is_common(folded):
         reasons.append("it is one of the most commonly used passwords")
     for name in _names(names):
-        if name in password.lower():
+        if name in folded:
             reasons.append(f"it contains your username or email name ('{name}')")
             break
     unit = _repeated_unit(folded)
@@ -100,12 +109,14 @@ def weaknesses(password: str, names: Iterable[object] = ()) -> list[str]:
     return reasons
 
 
+def _normalised(text: str) -> str:
+    """What the rules compare: NFKC, case-folded, without whitespace."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
 def _names(names: Iterable[object]) -> list[str]:
-    return [
-        name.strip().lower()
-        for name in names
-        if isinstance(name, str) and len(name.strip()) >= MIN_NAME_IN_PASSWORD
-    ]
+    normalised = (_normalised(name) for name in names if isinstance(name, str))
+    return [name for name in normalised if len(name) >= MIN_NAME_IN_PASSWORD]
 
 
 def _is_common(folded: str) -> bool:
@@ -125,7 +136,7 @@ def _undecorated(text: str) -> str | None:
         start += 1
     while end > start and text[end - 1] in _DECORATION:
         end -= 1
-    if (start, end) == (0, len(text)) or end - start < MIN_NAME_IN_PASSWORD:
+    if (start, end) == (0, len(text)) or end - start < MIN_UNDECORATED_CORE:
         return None
     decoration = text[:start] + text[end:]
     if len(decoration) > MAX_DECORATION and decoration.strip(string.punctuation) not in (

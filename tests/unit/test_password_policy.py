@@ -7,6 +7,7 @@ import pytest
 from accord.core.errors import ValidationError
 from accord.core.password_policy import (
     CODE,
+    MIN_UNDECORATED_CORE,
     check_new_password,
     common_passwords,
     email_name,
@@ -124,3 +125,37 @@ def test_the_list_is_loaded_once_and_is_lower_case():
 )
 def test_email_name_is_the_local_part(email, name):
     assert email_name(email) == name
+
+
+def full_width(text: str) -> str:
+    """``text`` with its ASCII letters and digits in their full-width forms (U+FF01-U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("password", "names"),
+    [
+        ("A L I C E 2024", ("alice", None)),
+        (full_width("ALICE") + "-rocks", ("alice", None)),
+        (full_width("mallory") + " was here", ("bob", "mallory")),
+        ("my STRASSE key", ("straße", None)),
+        ("bobby's the best", (full_width("Bobby"), None)),
+    ],
+)
+def test_the_name_is_found_whatever_its_spacing_width_or_case(password, names):
+    assert any("username or email name" in m for m in refused(password, names=names))
+
+
+@pytest.mark.parametrize("password", ["password", "PASSWORD123", "iloveyou"])
+def test_full_width_forms_of_common_passwords_are_refused(password):
+    assert any("most commonly used" in m for m in refused(full_width(password)))
+
+
+def test_a_full_width_password_that_passes_is_kept_as_typed():
+    password = full_width("correct horse")
+    assert check_new_password(password) == password
+
+
+def test_no_common_password_is_too_short_to_be_found_once_undecorated():
+    assert min(len(word) for word in common_passwords()) >= MIN_UNDECORATED_CORE
+    assert any("most commonly used" in m for m in refused("cat!2024"))
