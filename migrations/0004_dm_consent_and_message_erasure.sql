@@ -9,6 +9,12 @@ ALTER TABLE users ADD COLUMN allow_dms_from_anyone BOOLEAN NOT NULL DEFAULT fals
 -- deletion time, which paging, last_message_id and replies to it rely on.
 -- Messages deleted before this migration are erased now; the constraint keeps
 -- every later delete honest.
+--
+-- Adding a CHECK locks messages ACCESS EXCLUSIVE until this file's
+-- transaction ends, so it is added NOT VALID (every later write is checked,
+-- the rows already there are not scanned) and the UPDATE comes before it,
+-- holding only row locks. Migration 0006 validates it in a transaction of its
+-- own, under a lock that lets reads and writes go on.
 DELETE FROM reactions r USING messages m WHERE m.id = r.message_id AND m.deleted_at IS NOT NULL;
 DELETE FROM attachments a USING messages m WHERE m.id = a.message_id AND m.deleted_at IS NOT NULL;
 UPDATE messages SET
@@ -26,4 +32,4 @@ ALTER TABLE messages ADD CONSTRAINT messages_deleted_are_erased CHECK (
         AND reference_guild_id IS NULL
         AND pinned_at IS NULL AND flags = 0 AND nonce IS NULL AND edited_at IS NULL
     )
-);
+) NOT VALID;

@@ -135,3 +135,64 @@ def test_apply_migrations_accepts_a_connection(empty_database_url):
             await connection.close()
 
     assert _run(run, empty_database_url)
+
+
+def _copy_up_to(directory: Path, version: int) -> None:
+    """The shipped migration files numbered ``version`` or lower, copied into ``directory``."""
+    directory.mkdir(exist_ok=True)
+    for migration in load_migrations(default_migrations_dir()):
+        if migration.version <= version:
+            (directory / migration.name).write_text(migration.sql, "utf-8")
+
+
+def test_the_erasure_check_never_scans_messages_under_an_exclusive_lock(
+    empty_database_url, tmp_path: Path
+):
+    """Adding the check takes the exclusive lock only to add it; the scan that validates
+    it comes later, in a transaction writers get through (a write in flight does not
+    make it wait)."""
+    directory = tmp_path / "migrations"
+
+    async def check(url: str) -> None:
+        _copy_up_to(directory, 3)
+        await migrate_url(url, directory)
+        setup = await asyncpg.connect(url)
+        writer = await asyncpg.connect(url)
+        try:
+            await setup.execute(
+                "INSERT INTO users (id, username, email, password_hash)"
+                " VALUES (1, 'ab', 'a@b.co', 'x');"
+                "INSERT INTO guilds (id, name, owner_id) VALUES (10, 'g', 1);"
+                "INSERT INTO channels (id, type, guild_id, name) VALUES (20, 0, 10, 'c');"
+                "INSERT INTO messages (id, channel_id, guild_id, author_id, content, deleted_at)"
+                " VALUES (30, 20, 10, 1, 'secret', now()), (31, 20, 10, 1, 'kept', NULL);"
+            )
+            _copy_up_to(directory, 4)
+            await migrate_url(url, directory)
+            erased, validated = await setup.fetchrow(
+                "SELECT (SELECT content FROM messages WHERE id = 30),"
+                " (SELECT convalidated FROM pg_constraint"
+                "  WHERE conname = 'messages_deleted_are_erased')"
+            )
+            assert erased == ""
+            assert validated is False  # added NOT VALID: no scan under its exclusive lock
+
+            # A server writing a message while the remaining files are applied.
+            in_flight = writer.transaction()
+            await in_flight.start()
+            await writer.execute("UPDATE messages SET content = 'edited' WHERE id = 31")
+            _copy_up_to(directory, 10_000)
+            await setup.execute("SET lock_timeout = '5s'")
+            await apply_migrations(setup, directory)
+            await in_flight.commit()
+            assert await setup.fetchval(
+                "SELECT convalidated FROM pg_constraint"
+                " WHERE conname = 'messages_deleted_are_erased'"
+            )
+            with pytest.raises(asyncpg.CheckViolationError):
+                await setup.execute("UPDATE messages SET deleted_at = now() WHERE id = 31")
+        finally:
+            await writer.close()
+            await setup.close()
+
+    _run(check, empty_database_url)
