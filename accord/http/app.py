@@ -11,6 +11,7 @@ from quart_trio import QuartTrio
 
 from accord.http import health, metrics
 from accord.http.body import drain_body, reject_nul_in_url
+from accord.http.completion import shield_mutations
 from accord.http.context import SERVICES_KEY
 from accord.http.errors import install_error_handlers
 from accord.http.openapi import OPENAPI_PATH, AccordOpenAPIProvider
@@ -85,4 +86,5 @@ def create_app(services: Services) -> QuartTrio:
                 url_prefix=prefix + (blueprint.url_prefix or ""),
                 name=f"{blueprint.name}_{suffix}",
             )
+    shield_mutations(app)
     return app
