@@ -80,12 +80,6 @@ def jwt_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-async def _apply_invalidations(invalidations: CacheInvalidations, auth: AuthService) -> None:
-    async with invalidations.listen() as announced:
-        async for kind, key in announced:
-            auth.apply(kind, key)
-
-
 def _pool_use(storage: PostgresStorage) -> dict[str, float]:
     size, idle = storage.pool.get_size(), storage.pool.get_idle_size()
     return {"in_use": size - idle, "idle": idle, "max": storage.pool.get_max_size()}
@@ -100,6 +94,16 @@ class SharedState:
     presence: PresenceStore
     invalidations: CacheInvalidations
     handoffs: SessionHandoffs | None = None  # one process has nobody to hand sessions to
+
+
+# Beyond a session's resume window, how long the bus keeps events: a gateway
+# adopting a handed-over session replays since the session's position, and one
+# whose Redis link dropped reads on from where it stopped.
+BUS_RETENTION_MARGIN_S = 300.0
+
+
+def _bus_retention_s(settings: Settings) -> float:
+    return settings.resume_window_s + BUS_RETENTION_MARGIN_S
 
 
 async def _renew_worker_lease(link: RedisLink, settings: Settings, process: str) -> None:
@@ -139,7 +143,7 @@ async def open_shared_state(
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_renew_worker_lease, link, settings, presence.process)
                 yield SharedState(
-                    RedisEventBus(link, prefix),
+                    RedisEventBus(link, prefix, retention_s=_bus_retention_s(settings)),
                     RedisRateLimiter(link, prefix),
                     presence,
                     RedisInvalidations(link, prefix),
@@ -176,11 +180,14 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
             ids,
             clock,
             shared.invalidations,
+            # This process's followers (its gateway) hear each announcement
+            # here, once the auth caches have acted on it.
+            applied=LocalInvalidations(),
         )
         bus = shared.bus
         # Caches here must follow what other processes change (logouts, token resets).
         async with trio.open_nursery() as listener:
-            listener.start_soon(_apply_invalidations, shared.invalidations, auth)
+            listener.start_soon(auth.follow_other_processes)
             yield Services(
                 settings=settings,
                 storage=storage,

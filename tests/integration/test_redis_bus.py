@@ -25,7 +25,7 @@ async def link(redis_url: str) -> AsyncIterator[RedisLink]:
 @pytest.fixture
 def bus(link: RedisLink) -> RedisEventBus:
     # A prefix of its own keeps this test's streams apart from any other's.
-    return RedisEventBus(link, prefix=f"test-{uuid.uuid4().hex}")
+    return RedisEventBus(link, prefix=f"test-{uuid.uuid4().hex}", retention_s=600.0)
 
 
 def message(n: int, guild: int | None = 7) -> Event:
@@ -126,3 +126,14 @@ async def test_an_unreadable_entry_is_skipped_live_and_in_replay(
         assert [e.data["id"] for e in got] == ["1", "3"]
         replayed = await bus.replay(start, events.position)
     assert [e.data["id"] for e in replayed] == ["1", "3"]
+
+
+async def test_entries_older_than_the_retention_are_trimmed(bus: RedisEventBus, link: RedisLink):
+    stream = bus.stream_of(message(1))
+    # An entry from long ago (its id is its time: 1 s after the epoch), as a
+    # deleted message's MESSAGE_CREATE would sit in a quiet stream.
+    await link.call("XADD", stream, "1000-0", "e", "old")
+    await bus.publish(message(1))
+    entries = await link.call("XRANGE", stream, "-", "+")
+    assert b"1000-0" not in [entry[0] for entry in entries]
+    assert len(entries) == 1

@@ -3,7 +3,9 @@
 Events are appended to one of `SHARDS` streams chosen by guild id, so every
 event of a guild keeps its order; events with no guild (DMs, USER_UPDATE) go
 to one more stream of their own. Each stream is trimmed to about
-`STREAM_LENGTH` entries.
+`STREAM_LENGTH` entries, and entries older than the bus's retention (the
+longest a gateway may need to replay them) are trimmed too, so an event's
+content (a message since deleted, say) does not linger in Redis.
 
 A subscriber starts at the newest entry of every stream and then always
 reads from the last id it took. When Redis drops and comes back it simply
@@ -16,6 +18,7 @@ away: the change is already committed, so its event must still go out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -45,6 +48,9 @@ SUBSCRIBER_BUFFER: Final = 4096
 # lost event) only after PUBLISH_DEADLINE_S.
 RETRY_FIRST_S, RETRY_MAX_S = 0.05, 2.0
 PUBLISH_DEADLINE_S: Final = 30.0
+# A publisher trims a stream's old entries at most this often: an extra round
+# trip once a second per stream instead of one per event.
+TRIM_INTERVAL_S: Final = 1.0
 
 
 _Entry = tuple[str, str, Event]  # stream, entry id, event
@@ -86,8 +92,10 @@ class StreamSubscription:
 
 
 class RedisEventBus:
-    def __init__(self, link: RedisLink, prefix: str) -> None:
+    def __init__(self, link: RedisLink, prefix: str, *, retention_s: float) -> None:
         self._link = link
+        self._retention_ms = int(retention_s * 1000)
+        self._trimmed: dict[str, float] = {}  # stream -> when this process last trimmed it
         self._guild_streams = [f"{prefix}:events:{n}" for n in range(SHARDS)]
         self._user_stream = f"{prefix}:events:users"
         self.streams = (*self._guild_streams, self._user_stream)
@@ -110,12 +118,30 @@ class RedisEventBus:
                         maxlen=STREAM_LENGTH,
                         approximate=True,
                     )
+                    await self._trim_old(stream)
                     return
                 except UNAVAILABLE as exc:
                     log.warning("publish to %s failed (%s); retrying", stream, exc)
                 await trio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
         log.error("Redis unreachable for %.0f s: %s event lost", PUBLISH_DEADLINE_S, event.type)
+
+    async def _trim_old(self, stream: str) -> None:
+        now = trio.current_time()
+        if now - self._trimmed.get(stream, -TRIM_INTERVAL_S) < TRIM_INTERVAL_S:
+            return
+        self._trimmed[stream] = now
+        # Entry ids begin with Redis's clock in ms; this host's clock is close enough
+        # for a retention minutes long.
+        oldest = int(time.time() * 1000) - self._retention_ms
+        try:
+            # Exact, not "~": an approximate trim keeps whole nodes of ~100 entries,
+            # which on a quiet stream would be every entry.
+            await self._link.run(
+                self._link.client.xtrim, stream, minid=f"{oldest}-0", approximate=False
+            )
+        except UNAVAILABLE as exc:  # the next publish trims instead
+            log.warning("trimming %s failed (%s)", stream, exc)
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[StreamSubscription]:
