@@ -22,7 +22,7 @@ from tests.e2e.process import SHUTDOWN_TIMEOUT, accord_serve
 # Bounded: schemathesis stops after this many seconds whatever it has left (with
 # a time budget it repeats fuzzing and stateful runs until the budget is spent).
 SCHEMATHESIS_MAX_TIME = 90
-SEED = 20261122
+SEED = 20261122  # the same cases each run, so a failure's cases can be generated again
 # Which checks run, on which operations, and why some do not.
 CHECKS_CONFIG = Path(__file__).with_name("openapi_contract.toml")
 # The unversioned alias serves the same routes; logging out would end the session
@@ -141,6 +141,13 @@ async def test_the_checks_config_names_operations_that_exist(services):
     assert named <= {operation["operationId"] for _, _, operation in _operations(spec)}
 
 
+def _failures_and_summary(stdout: str) -> str:
+    """What a failed run printed about its failures (with how to replay them), and its summary."""
+    start = stdout.find("FAILURES")
+    failures = stdout[start : start + 12000] if start >= 0 else ""
+    return f"{failures}\n[...]\n{stdout[-4000:]}"
+
+
 def _drain(stream: Any, lines: list[str]) -> threading.Thread:
     """Keep reading the server's output, so a full pipe never blocks it."""
 
@@ -207,19 +214,16 @@ def test_schemathesis_finds_no_server_errors_or_contract_breaks(database_url: st
             timeout=SCHEMATHESIS_MAX_TIME + 60,
             cwd=tmp_path,  # its reports stay out of the tree
         )
-        output = result.stdout[-8000:] + result.stderr[-2000:]
+        output = _failures_and_summary(result.stdout) + result.stderr[-2000:]
         assert result.returncode == 0, output
         report = json.loads((tmp_path / "report.json").read_text())
         assert report["failures"] == [] and report["errors"] == [], output
-        # Every phase that can run did: the document has no examples to replay,
-        # and the stateful phase followed its links.
+        # Every phase ran (examples only if the document gains some), and the
+        # stateful phase followed the document's links.
         phases = {name: phase["status"] for name, phase in report["phases"].items()}
-        assert phases == {
-            "examples": "skip",
-            "coverage": "success",
-            "fuzzing": "success",
-            "stateful": "success",
-        }, output
+        assert phases.pop("examples") in ("skip", "success"), output
+        expected = {"coverage": "success", "fuzzing": "success", "stateful": "success"}
+        assert phases == expected, output
         covered = re.search(r"API Links:\s+(\d+) covered", result.stdout)
         assert covered is not None and int(covered.group(1)) > 0, output
         process.terminate()
