@@ -303,3 +303,29 @@ async def test_a_message_holds_at_most_twenty_distinct_emoji(api, services):
     assert refused.status_code == 400 and refused.json()["code"] == 30010
     assert (await api.put(f"{world.base}/e0:1000/@me", headers=world.member)).status_code == 204
     assert len(await _reactions(api, world, world.owner)) == 20
+
+
+@bounded
+async def test_reacting_in_a_dm_is_refused_once_no_guild_is_shared(api, services):
+    """As a send is (50007); the reaction already there can still be taken back."""
+    world = await _world(api, services)
+    dm = await api.post(
+        "/users/@me/channels", json={"recipient_id": str(world.owner_id)}, headers=world.member
+    )
+    assert dm.status_code == 200, dm.text
+    dm_id = dm.json()["id"]
+    sent = await api.post(
+        f"/channels/{dm_id}/messages", json={"content": "hi"}, headers=world.owner
+    )
+    assert sent.status_code == 200, sent.text
+    base = f"/channels/{dm_id}/messages/{sent.json()['id']}/reactions"
+    assert (await api.put(f"{base}/{THUMBS_WIRE}/@me", headers=world.member)).status_code == 204
+    left = await api.delete(f"/users/@me/guilds/{world.gid}", headers=world.member)
+    assert left.status_code == 204, left.text
+    async with services.bus.subscribe() as events:
+        refused = await api.put(f"{base}/%E2%9D%A4/@me", headers=world.member)
+        published = _drain(events)
+    assert refused.status_code == 403 and refused.json()["code"] == 50007, refused.text
+    assert published == []
+    taken_back = await api.delete(f"{base}/{THUMBS_WIRE}/@me", headers=world.member)
+    assert taken_back.status_code == 204, taken_back.text

@@ -126,6 +126,30 @@ async def test_typing_needs_send_messages_in_a_text_channel(api, services):
     assert bad_id.status_code == 400 and "channel_id" in bad_id.json()["errors"]
 
 
+@bounded
+async def test_typing_in_a_dm_is_refused_once_no_guild_is_shared(api, services):
+    """As a send is (50007), until the recipient allows DMs from anyone."""
+    world = await _world(api, services)
+    dm = await api.post(
+        "/users/@me/channels", json={"recipient_id": str(world.owner_id)}, headers=world.member
+    )
+    assert dm.status_code == 200, dm.text
+    typing_url = f"/channels/{dm.json()['id']}/typing"
+    assert (await api.post(typing_url, headers=world.member)).status_code == 204
+    left = await api.delete(f"/users/@me/guilds/{world.gid}", headers=world.member)
+    assert left.status_code == 204, left.text
+    async with services.bus.subscribe() as events:
+        refused = await api.post(typing_url, headers=world.member)
+        published = _drain(events)
+    assert refused.status_code == 403 and refused.json()["code"] == 50007, refused.text
+    assert published == []
+    opened = await api.patch(
+        "/users/@me/settings", json={"allow_dms_from_anyone": True}, headers=world.owner
+    )
+    assert opened.status_code == 200, opened.text
+    assert (await api.post(typing_url, headers=world.member)).status_code == 204
+
+
 # Search
 
 

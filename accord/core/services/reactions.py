@@ -14,9 +14,11 @@ from accord.core.ports.storage import (
     MemberRepository,
     MessageRepository,
     ReactionRepository,
+    UserRepository,
 )
 from accord.core.services.access import channel_access
 from accord.core.services.audience import channel_event
+from accord.core.services.dm_consent import require_dm_open
 from accord.core.services.emoji import parse_emoji, same_emoji
 from accord.core.shapes import JSON, emoji_shape, member_shape, user_shape
 from accord.core.snowflake import Snowflake, SnowflakeGenerator, parse_snowflake
@@ -38,6 +40,8 @@ class ReactionServiceStorage(Protocol):
     def messages(self) -> MessageRepository: ...
     @property
     def reactions(self) -> ReactionRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
 
 
 class ReactionService:
@@ -52,9 +56,14 @@ class ReactionService:
     async def add(
         self, user_id: Snowflake, channel_id: Snowflake, message_id: object, raw_emoji: str
     ) -> None:
-        """React as the caller; ADD_REACTIONS is needed only to bring a new emoji to the message."""
+        """React as the caller; ADD_REACTIONS is needed only to bring a new emoji to the message.
+
+        In a DM, only while the caller may message the other recipient (taking
+        a reaction back stays possible).
+        """
         access = await channel_access(self._storage.access, channel_id, user_id)
         access.require(Permission.READ_MESSAGE_HISTORY)
+        await require_dm_open(self._storage.users, access.channel, user_id)
         target, emoji = parse_snowflake(message_id, "message_id"), parse_emoji(raw_emoji)
         message = await self._message(channel_id, target, user_id)
         if not any(same_emoji(r.emoji, emoji) for r in message.reactions):

@@ -9,9 +9,10 @@ from accord.core.errors import Conflict
 from accord.core.permissions import Permission
 from accord.core.ports.bus import EventBus
 from accord.core.ports.ratelimit import RateLimit, RateLimiter
-from accord.core.ports.storage import AccessRepository, MemberRepository
+from accord.core.ports.storage import AccessRepository, MemberRepository, UserRepository
 from accord.core.services.access import channel_access
 from accord.core.services.audience import channel_event
+from accord.core.services.dm_consent import require_dm_open
 from accord.core.shapes import JSON, member_shape
 from accord.core.snowflake import Snowflake
 
@@ -30,6 +31,8 @@ class TypingServiceStorage(Protocol):
     def access(self) -> AccessRepository: ...
     @property
     def members(self) -> MemberRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
 
 
 class TypingService:
@@ -42,12 +45,17 @@ class TypingService:
         self._clock = clock
 
     async def start(self, user_id: Snowflake, channel_id: Snowflake) -> bool:
-        """Announce that the caller is typing; False when throttled (nothing was published)."""
+        """Announce that the caller is typing; False when throttled (nothing was published).
+
+        Refused where the caller could not send: a channel they may not send
+        in, or a DM whose other recipient they may no longer message.
+        """
         access = await channel_access(self._storage.access, channel_id, user_id)
         channel = access.channel
         if not channel.type.holds_messages:
             raise Conflict("Cannot send messages in a non-text channel", discord_code=50008)
         access.require(Permission.SEND_MESSAGES)
+        await require_dm_open(self._storage.users, channel, user_id)
         decision = await self._throttle.hit(TYPING_THROTTLE, f"{user_id}:{channel_id}")
         if not decision.allowed:
             return False

@@ -6,6 +6,7 @@ import pytest
 
 from accord.core.entities import Emoji
 from accord.core.errors import (
+    CannotMessageUser,
     LimitReached,
     NotFound,
     PermissionDenied,
@@ -13,6 +14,7 @@ from accord.core.errors import (
     ValidationError,
 )
 from accord.core.permissions import Permission
+from accord.core.ports.storage import UserSettings
 from accord.core.services.reactions import MAX_DISTINCT_REACTIONS
 from accord.core.snowflake import Snowflake
 from tests.unit.services.world import (
@@ -23,6 +25,7 @@ from tests.unit.services.world import (
     MODERATOR,
     OUTSIDER,
     SECRET,
+    STRANGER,
     World,
 )
 
@@ -88,6 +91,32 @@ async def test_reacting_refusals(world: World) -> None:
     with pytest.raises(PermissionDenied):
         await world.reactions().add(MEMBER.id, GENERAL, str(posted.id), THUMBS)
     assert world.bus.events == []
+
+
+async def test_reacting_in_a_dm_needs_what_a_send_there_needs(world: World) -> None:
+    """A shared guild or the recipient's consent, as for a message (50007 otherwise)."""
+    dm = world.dm(OUTSIDER, STRANGER)
+    posted = world.post(STRANGER, dm.id)
+    with pytest.raises(CannotMessageUser) as refused:
+        await world.reactions().add(OUTSIDER.id, dm.id, str(posted.id), THUMBS)
+    assert refused.value.discord_code == 50007
+    assert world.bus.events == []
+    assert not world.storage.reactions.rows
+    world.storage.users.settings[STRANGER.id] = UserSettings(allow_dms_from_anyone=True)
+    await world.reactions().add(OUTSIDER.id, dm.id, str(posted.id), THUMBS)
+    world.storage.users.settings[STRANGER.id] = UserSettings(allow_dms_from_anyone=False)
+    # Taking one's reaction back out of a closed DM stays possible.
+    await world.reactions().remove(OUTSIDER.id, dm.id, str(posted.id), THUMBS, "@me")
+    assert not any(users for _, users in world.storage.reactions.rows.values())
+
+
+async def test_reacting_in_a_guild_channel_asks_nothing_about_dms(world: World) -> None:
+    async def no_dm_check(*_: object) -> None:
+        raise AssertionError("a guild channel needs no DM standing")
+
+    world.storage.users.dm_standing = no_dm_check  # type: ignore[method-assign]
+    posted = world.post(HELPER)
+    await world.reactions().add(MEMBER.id, GENERAL, str(posted.id), THUMBS)
 
 
 async def test_taking_back_ones_own_reaction(world: World) -> None:

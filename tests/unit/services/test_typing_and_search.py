@@ -7,8 +7,15 @@ from dataclasses import replace
 import pytest
 
 from accord.adapters.memory.ratelimit import InMemoryRateLimiter
-from accord.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from accord.core.errors import (
+    CannotMessageUser,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from accord.core.permissions import Permission
+from accord.core.ports.storage import UserSettings
 from accord.core.services.message_search import QUERY_MAX, SearchQuery
 from accord.core.services.typing_indicator import TYPING_THROTTLE, TypingService
 from accord.core.snowflake import Snowflake
@@ -22,6 +29,7 @@ from tests.unit.services.world import (
     NOW_MS,
     OUTSIDER,
     SECRET,
+    STRANGER,
     World,
 )
 
@@ -49,6 +57,27 @@ async def test_typing_in_a_dm_goes_to_its_recipients(world: World) -> None:
     [event] = world.bus.events
     assert event.user_ids == frozenset({MEMBER.id, HELPER.id})
     assert "member" not in event.data
+
+
+async def test_typing_in_a_dm_needs_what_a_send_there_needs(world: World) -> None:
+    """A shared guild or the recipient's consent, as for a message (50007 otherwise)."""
+    dm = world.dm(OUTSIDER, STRANGER)
+    with pytest.raises(CannotMessageUser) as refused:
+        await typing(world).start(OUTSIDER.id, dm.id)
+    assert refused.value.discord_code == 50007
+    assert world.bus.events == []
+    world.storage.users.settings[STRANGER.id] = UserSettings(allow_dms_from_anyone=True)
+    assert await typing(world).start(OUTSIDER.id, dm.id) is True
+    with pytest.raises(CannotMessageUser):  # consent goes one way
+        await typing(world).start(STRANGER.id, dm.id)
+
+
+async def test_typing_in_a_guild_channel_asks_nothing_about_dms(world: World) -> None:
+    async def no_dm_check(*_: object) -> None:
+        raise AssertionError("a guild channel needs no DM standing")
+
+    world.storage.users.dm_standing = no_dm_check  # type: ignore[method-assign]
+    assert await typing(world).start(MEMBER.id, GENERAL) is True
 
 
 async def test_typing_needs_a_text_channel_the_caller_may_send_in(world: World) -> None:
