@@ -158,3 +158,42 @@ async def test_a_signed_in_password_check_is_counted_per_user_from_any_address(p
         statuses.append(guess.status_code)
     assert all(400 <= s < 500 and s != 429 for s in statuses[:AUTH_LIMIT]), statuses
     assert statuses[AUTH_LIMIT] == 429
+
+
+async def _password_check(
+    api: httpx.AsyncClient, headers: dict[str, str], n: int, address: str, *, delete: bool = False
+) -> int:
+    """A wrong password, sent with a password change or an account deletion from ``address``."""
+    forwarded = {**headers, "X-Forwarded-For": address}
+    if delete:
+        sent = await api.post(
+            "/users/@me/delete", json={"password": f"guess {n:04}"}, headers=forwarded
+        )
+    else:
+        sent = await api.patch(
+            "/users/@me",
+            json={"password": f"guess {n:04}", "new_password": "a brand new secret"},
+            headers=forwarded,
+        )
+    return sent.status_code
+
+
+async def test_password_changes_and_deletions_share_one_bucket_per_user(proxied_api):
+    """Five guesses through a password change leave none for a deletion, from any address."""
+    headers = bearer((await register(proxied_api, "victim"))["access_token"])
+    changes = [
+        await _password_check(proxied_api, headers, n, f"198.51.100.{n + 1}")
+        for n in range(AUTH_LIMIT)
+    ]
+    assert changes == [400] * AUTH_LIMIT
+    assert await _password_check(proxied_api, headers, 99, "192.0.2.1", delete=True) == 429
+    assert await _password_check(proxied_api, headers, 98, "192.0.2.2") == 429
+
+
+async def test_logins_and_password_checks_share_one_bucket_per_address(proxied_api):
+    """A client that spent its login guesses has no password check left, for any user."""
+    headers = bearer((await register(proxied_api, "someone"))["access_token"])
+    client = "203.0.113.9"
+    assert await _guesses(proxied_api, client, AUTH_LIMIT) == [401] * AUTH_LIMIT
+    assert await _password_check(proxied_api, headers, 0, client) == 429
+    assert await _password_check(proxied_api, headers, 1, client, delete=True) == 429

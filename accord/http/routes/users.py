@@ -97,8 +97,10 @@ async def modify_me() -> Response:
     return await _modify_me(principal, body)
 
 
-# A guess at the current password costs what a login attempt does.
-@rate_limited(AUTH, scope=lambda: "password")
+# A guess at the current password costs what a login attempt does, from the
+# same bucket: per address and per user (see ADDRESS_KEYED), shared with
+# logins and account deletions.
+@rate_limited(AUTH)
 async def _modify_me_with_password(principal: Principal, body: ModifyMeBody) -> Response:
     auth = services().auth
     if body.new_password is None:
