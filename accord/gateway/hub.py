@@ -288,16 +288,19 @@ class Hub:
         return len(sessions)
 
     async def _follow_endings(self) -> None:
-        """End the sessions of every login that ends, in this process or another."""
-        invalidations = self._auth.invalidations
-        if invalidations is None:
+        """End the sessions of every login that ends, in this process or another.
+
+        The auth service passes each announcement on once this process's
+        caches have forgotten it, so a token checked again from here on
+        (_authenticated_still) is looked up in storage; the caches are not
+        flushed here a second time.
+        """
+        applied = self._auth.applied
+        if applied is None:
             return
-        async with invalidations.listen() as announced:
+        async with applied.listen() as announced:
             async for kind, key in announced:
                 if kind in ENDING:
-                    # This process's caches first: a token checked again from
-                    # here on (_authenticated_still) is looked up in storage.
-                    self._auth.apply(kind, key)
                     await self.end_login(kind, key)
 
     async def _authenticate(self, token: str) -> Principal:

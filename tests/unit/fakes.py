@@ -63,5 +63,7 @@ class RecordingInvalidations:
     async def announce(self, kind: Kind, key: int) -> None:
         self.announced.append((kind, key))
 
-    def listen(self) -> AbstractAsyncContextManager[AsyncIterator[tuple[Kind, int]]]:
+    def listen(
+        self, *, others_only: bool = False
+    ) -> AbstractAsyncContextManager[AsyncIterator[tuple[Kind, int]]]:
         raise NotImplementedError("the tests read `announced`")

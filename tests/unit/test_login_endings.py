@@ -82,13 +82,14 @@ async def test_local_announcements_reach_every_listener_of_this_process() -> Non
 
 @dataclass
 class FakeAuth:
-    """What the gateway asks of the auth service when logins end."""
+    """What the gateway asks of the auth service when logins end: the announcements it has
+    acted on (`applied`); `flushed` records any cache flush asked of it."""
 
-    invalidations: LocalInvalidations = field(default_factory=LocalInvalidations)
-    applied: list[tuple[Kind, int]] = field(default_factory=list)
+    applied: LocalInvalidations = field(default_factory=LocalInvalidations)
+    flushed: list[tuple[Kind, int]] = field(default_factory=list)
 
     def apply(self, kind: Kind, key: int) -> None:
-        self.applied.append((kind, key))
+        self.flushed.append((kind, key))
 
 
 def make_hub(auth: FakeAuth | None = None) -> Hub:
@@ -155,13 +156,14 @@ async def test_the_gateway_follows_announced_endings_and_ignores_profile_changes
         async with trio.open_nursery() as nursery:
             await nursery.start(hub.run)
             await trio.testing.wait_all_tasks_blocked()
-            await auth.invalidations.announce("application", APPLICATION)
-            await auth.invalidations.announce("user", MEMBER.id)
-            await auth.invalidations.announce("session", LOGIN_A)
+            await auth.applied.announce("application", APPLICATION)
+            await auth.applied.announce("user", MEMBER.id)
+            await auth.applied.announce("session", LOGIN_A)
             while not ended.ended:  # noqa: ASYNC110
                 await trio.sleep(0.01)
             nursery.cancel_scope.cancel()
 
     assert not renamed_bot.ended
-    # The process's own caches forget the ending before its sessions are ended.
-    assert auth.applied == [("session", LOGIN_A)]
+    # The auth service flushed its caches before passing the ending on; the
+    # gateway does not flush them again.
+    assert auth.flushed == []

@@ -1,4 +1,8 @@
-"""Cache invalidations in one process: every announcement reaches this process's listeners."""
+"""Cache invalidations in one process: every announcement reaches this process's listeners.
+
+There is no other process, so a listener of other processes' announcements
+(`others_only`) hears none.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +34,12 @@ class LocalInvalidations:
                 self._listeners.discard(listener)  # its listen() block has ended
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
+    async def listen(
+        self, *, others_only: bool = False
+    ) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
         send, receive = trio.open_memory_channel[tuple[Kind, int]](LISTENER_BUFFER)
-        self._listeners.add(send)
+        if not others_only:
+            self._listeners.add(send)
         try:
             async with receive:
                 yield receive

@@ -1,12 +1,15 @@
 """Cache invalidations across processes on one Redis stream.
 
 Every process reads the stream from where it joined and applies each entry;
-after a dropped connection it goes on from the last entry it read.
+after a dropped connection it goes on from the last entry it read. Each entry
+names the adapter instance (one per process) that added it, so a listener of
+other processes' announcements skips its own process's.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
@@ -36,6 +39,7 @@ class RedisInvalidations:
     def __init__(self, link: RedisLink, prefix: str) -> None:
         self._link = link
         self._stream = f"{prefix}:invalidations"
+        self._origin = secrets.token_hex(8)
 
     async def announce(self, kind: Kind, key: int) -> None:
         delay = RETRY_FIRST_S
@@ -45,7 +49,7 @@ class RedisInvalidations:
                     await self._link.run(
                         self._link.client.xadd,
                         self._stream,
-                        {"k": kind, "v": str(key)},
+                        {"k": kind, "v": str(key), "o": self._origin},
                         maxlen=STREAM_LENGTH,
                         approximate=True,
                     )
@@ -59,14 +63,17 @@ class RedisInvalidations:
         )
 
     @asynccontextmanager
-    async def listen(self) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
-        reader = self._read()
+    async def listen(
+        self, *, others_only: bool = False
+    ) -> AsyncIterator[AsyncIterator[tuple[Kind, int]]]:
+        reader = self._read(skipped=self._origin if others_only else None)
         try:
             yield reader
         finally:
             await reader.aclose()
 
-    async def _read(self) -> AsyncGenerator[tuple[Kind, int], None]:
+    async def _read(self, skipped: str | None) -> AsyncGenerator[tuple[Kind, int], None]:
+        """Entries from the stream's tail on, but those added by the origin `skipped`."""
         position = await self._tail()
         delay = RETRY_FIRST_S
         while True:
@@ -83,6 +90,8 @@ class RedisInvalidations:
             for _, entries in batches or ():
                 for entry_id, fields in entries:
                     position = text(entry_id)
+                    if skipped is not None and text(fields.get(b"o", b"")) == skipped:
+                        continue
                     kind, key = text(fields.get(b"k", b"")), text(fields.get(b"v", b""))
                     if kind in KINDS and key.isdigit():
                         yield cast(Kind, kind), int(key)

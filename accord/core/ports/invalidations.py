@@ -31,6 +31,12 @@ class CacheInvalidations(Protocol):
         """Tell every process (this one included) that `kind` `key` changed."""
         ...
 
-    def listen(self) -> AbstractAsyncContextManager[AsyncIterator[tuple[Kind, int]]]:
-        """Announcements from every process, from now on."""
+    def listen(
+        self, *, others_only: bool = False
+    ) -> AbstractAsyncContextManager[AsyncIterator[tuple[Kind, int]]]:
+        """Announcements from every process, from now on.
+
+        With `others_only`, those of other processes only: a process that
+        announces acts on its announcement itself, and must not twice.
+        """
         ...

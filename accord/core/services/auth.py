@@ -8,7 +8,10 @@ compromised, see ``refresh``) session's access tokens stop working too.
 Every way a session ends (logout, a refresh replay, a password change, an
 account deletion, a bot token reset) is announced to every process
 (`CacheInvalidations`): caches forget it and the gateways close the
-connections it opened (see ``accord.gateway.hub``).
+connections it opened (see ``accord.gateway.hub``). Each process acts on an
+announcement once: the one that announces it at once, the others when they
+hear it (`follow_other_processes`); then this process's own followers (its
+gateway) hear it through `applied`, after its caches have forgotten it.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from accord.core.ports.storage import (
     TokenRepository,
     UserRepository,
 )
+from accord.core.services.auth_caches import ExpiringCache
 from accord.core.snowflake import Snowflake, SnowflakeGenerator
 from accord.core.validation import validate_email, validate_password, validate_username
 
@@ -121,18 +125,30 @@ class AuthService:
         ids: SnowflakeGenerator,
         clock: Clock,
         invalidations: CacheInvalidations | None = None,
+        applied: CacheInvalidations | None = None,
     ) -> None:
+        """`invalidations`: where processes announce what ended or changed; `applied`: where
+        this process's own followers hear each announcement once its caches acted on it."""
         self._storage = storage
         self._invalidations = invalidations
+        self._applied = applied
         self._hasher = hasher
         self._signer = signer
         self._ids = ids
         self._clock = clock
-        # session id -> (trusted until, its user), the user so that ending all
-        # of a user's logins can forget theirs.
-        self._live_sessions: dict[Snowflake, tuple[float, Snowflake]] = {}
-        self._bots: dict[bytes, tuple[Application, float]] = {}
-        self._principals: dict[str, tuple[Principal, float]] = {}
+        # Each cache is grouped by what an announcement names, so forgetting
+        # a login, a user or an application costs its entries, not a scan.
+        # Live sessions: session id -> its user (ending all of a user's
+        # logins forgets theirs).
+        self._live_sessions: ExpiringCache[Snowflake, Snowflake] = ExpiringCache(
+            SESSION_CACHE_MAX, user=_itself
+        )
+        self._bots: ExpiringCache[bytes, Application] = ExpiringCache(
+            BOT_CACHE_MAX, application=_application_id
+        )
+        self._principals: ExpiringCache[str, Principal] = ExpiringCache(
+            PRINCIPAL_CACHE_MAX, session=_session_id, user=_user_id
+        )
         # Counts apply() calls. An answer read from storage is cached only if
         # nothing was forgotten while it was read: a read begun before a
         # logout and answered after it must not put the login back.
@@ -257,11 +273,9 @@ class AuthService:
 
     async def logins_ended(self, user_id: Snowflake) -> None:
         """Every login of the user was revoked in storage: every process lets go of them."""
-        self.apply("logins", user_id)
         await self._announce("logins", user_id)
 
     async def _session_ended(self, session_id: Snowflake) -> None:
-        self.apply("session", session_id)
         await self._announce("session", session_id)
 
     @property
@@ -269,30 +283,51 @@ class AuthService:
         """Where this and other processes announce what ended or changed (None: nowhere)."""
         return self._invalidations
 
+    @property
+    def applied(self) -> CacheInvalidations | None:
+        """Every announcement, this process's and others', once this process's caches have
+        forgotten what it names: what the gateway follows to close connections (None: nobody).
+        """
+        return self._applied
+
     async def _announce(self, kind: Kind, key: int) -> None:
+        """Act on `kind` `key` here at once, then tell this process's followers and the others.
+
+        Acting first keeps the promise that an ending is honoured at once:
+        the request that ended a login answers after its caches forgot it.
+        """
+        self.apply(kind, key)
+        if self._applied is not None:
+            await self._applied.announce(kind, key)
         if self._invalidations is not None:
             await self._invalidations.announce(kind, key)
 
+    async def follow_other_processes(self) -> None:
+        """Act on what other processes announce, until cancelled, each announcement once.
+
+        This process's own announcements are left out: it acted on them as it
+        announced them (`_announce`).
+        """
+        if self._invalidations is None:
+            return
+        async with self._invalidations.listen(others_only=True) as announced:
+            async for kind, key in announced:
+                self.apply(kind, key)
+                if self._applied is not None:
+                    await self._applied.announce(kind, key)
+
     def apply(self, kind: Kind, key: int) -> None:
-        """Forget what is cached about `kind` `key` (announced by this or another process)."""
+        """Forget what is cached about `kind` `key`; costs the entries forgotten, not a scan."""
         self._forgotten += 1
         if kind == "session":
-            self._live_sessions.pop(Snowflake(key), None)
-            for token, (principal, _) in list(self._principals.items()):
-                if principal.session_id == key:
-                    del self._principals[token]
+            self._live_sessions.forget(Snowflake(key))
+            self._principals.forget_group("session", key)
         elif kind in ("application", "bot_token"):
-            for digest, (application, _) in list(self._bots.items()):
-                if application.id == key:
-                    del self._bots[digest]
+            self._bots.forget_group("application", key)
         else:  # "user" (a profile) or "logins" (every session of the user)
             if kind == "logins":
-                for session_id, (_, user_id) in list(self._live_sessions.items()):
-                    if user_id == key:
-                        del self._live_sessions[session_id]
-            for token, (principal, _) in list(self._principals.items()):
-                if principal.user.id == key:
-                    del self._principals[token]
+                self._live_sessions.forget_group("user", key)
+            self._principals.forget_group("user", key)
 
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller named by an ``Authorization`` header: ``Bearer <jwt>`` or ``Bot <token>``."""
@@ -310,7 +345,7 @@ class AuthService:
         if cached is not None and cached[1] > now:
             principal = cached[0]
             live = self._live_sessions.get(principal.session_id or Snowflake(0))
-            if live is not None and live[0] > now:
+            if live is not None and live[1] > now:
                 return principal
         claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
         forgotten = self._forgotten
@@ -322,26 +357,21 @@ class AuthService:
         principal = Principal(user, session_id=claims.session_id)
         if forgotten != self._forgotten:
             return principal  # see _forgotten: answered, not cached
-        if len(self._principals) >= PRINCIPAL_CACHE_MAX:
-            self._principals.clear()
         # Never past the token's own expiry.
         lifetime = min(PRINCIPAL_CACHE_TTL_S, claims.expires_at - self._clock.now_ms() / 1000)
-        self._principals[credential] = (principal, now + lifetime)
+        self._principals.put(credential, principal, now + lifetime)
         return principal
 
     async def forget_user(self, user_id: Snowflake) -> None:
         """A user's profile changed: every process drops its cached principals of them."""
-        self.apply("user", user_id)
         await self._announce("user", user_id)
 
     async def forget_application(self, application_id: Snowflake) -> None:
         """A bot's profile changed: every process drops its cached copies of the bot."""
-        self.apply("application", application_id)
         await self._announce("application", application_id)
 
     async def bot_token_replaced(self, application_id: Snowflake) -> None:
         """A bot token was reset: no process accepts the old one, and its connections end."""
-        self.apply("bot_token", application_id)
         await self._announce("bot_token", application_id)
 
     async def _open_session(self, user_id: Snowflake, checked_hash: str | None = None) -> Tokens:
@@ -371,23 +401,21 @@ class AuthService:
             if account is None or account.password_hash != checked_hash:
                 await self._storage.tokens.revoke_family(family)
                 raise InvalidCredentials()
-        self._live_sessions[family] = (self._clock.monotonic() + SESSION_CACHE_TTL_S, user_id)
+        self._live_sessions.put(family, user_id, self._clock.monotonic() + SESSION_CACHE_TTL_S)
         access, expires_in = self._signer.issue(user_id, family, now // 1000)
         return Tokens(access, secret, expires_in)
 
     async def _session_live(self, session_id: Snowflake, user_id: Snowflake) -> bool:
         now = self._clock.monotonic()
         cached = self._live_sessions.get(session_id)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[1] > now:
             return True
         forgotten = self._forgotten
         live = await self._storage.tokens.is_family_live(
             session_id, utc_from_ms(self._clock.now_ms())
         )
         if live and forgotten == self._forgotten:
-            if len(self._live_sessions) >= SESSION_CACHE_MAX:
-                self._live_sessions.clear()  # simple bound; entries are cheap to re-learn
-            self._live_sessions[session_id] = (now + SESSION_CACHE_TTL_S, user_id)
+            self._live_sessions.put(session_id, user_id, now + SESSION_CACHE_TTL_S)
         return live
 
     async def _bot(self, token: str) -> Application:
@@ -402,12 +430,27 @@ class AuthService:
             raise InvalidToken()
         if forgotten != self._forgotten:
             return application  # see _forgotten: answered, not cached
-        if len(self._bots) >= BOT_CACHE_MAX:
-            self._bots.clear()
-        self._bots[digest] = (application, now + SESSION_CACHE_TTL_S)
+        self._bots.put(digest, application, now + SESSION_CACHE_TTL_S)
         return application
 
     async def _decoy(self) -> str:
         if self._decoy_hash is None:
             self._decoy_hash = await self._hasher.hash(secrets.token_urlsafe(16))
         return self._decoy_hash
+
+
+# What each cache's entries are grouped by (see AuthService.apply).
+def _itself(user_id: Snowflake) -> Snowflake:
+    return user_id
+
+
+def _application_id(application: Application) -> Snowflake:
+    return application.id
+
+
+def _session_id(principal: Principal) -> Snowflake | None:
+    return principal.session_id
+
+
+def _user_id(principal: Principal) -> Snowflake:
+    return principal.user.id
