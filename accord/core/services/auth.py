@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -59,6 +60,13 @@ BOT_CACHE_MAX = 10_000
 # trusted (see _session_live), so logout ends it at once in this process.
 PRINCIPAL_CACHE_TTL_S = 10.0
 PRINCIPAL_CACHE_MAX = 50_000
+# Credentials storage refused (an unknown bot token, an ended login), by
+# digest, so a header sent again and again costs one read per TTL rather
+# than one per request: the rate limits learn who is calling only after this.
+# Only refusals that never turn into acceptance are kept (see _refuse).
+# At the bound the oldest refusal makes room.
+REFUSAL_CACHE_TTL_S = 5.0
+REFUSAL_CACHE_MAX = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,26 @@ def new_bot_token(bot_user_id: int) -> str:
     return f"{prefix}.{secrets.token_urlsafe(32)}"
 
 
+# What new_bot_token makes: an id of up to 20 digits in unpadded URL-safe
+# base64 (up to 27 characters), a dot, and 32 random bytes likewise (43).
+_BOT_TOKEN_SHAPE = re.compile(r"([A-Za-z0-9_-]{2,27})\.[A-Za-z0-9_-]{43}")
+
+
+def bot_token_shaped(token: str) -> bool:
+    """Whether `token` could be one new_bot_token made; no other is looked up in storage."""
+    shaped = _BOT_TOKEN_SHAPE.fullmatch(token)
+    if shaped is None:
+        return False
+    prefix = shaped.group(1).encode()
+    try:
+        bot_id = base64.urlsafe_b64decode(prefix + b"=" * (-len(prefix) % 4))
+    except ValueError:  # a length no base64 has
+        return False
+    # Encoding the digits again must give the prefix back: one spelling per id.
+    canonical = base64.urlsafe_b64encode(bot_id).rstrip(b"=") == prefix
+    return canonical and bot_id.isdigit() and not bot_id.startswith(b"0")
+
+
 class AuthServiceStorage(Protocol):
     """The repositories ``AuthService`` uses."""
 
@@ -149,6 +177,8 @@ class AuthService:
         self._principals: ExpiringCache[str, Principal] = ExpiringCache(
             PRINCIPAL_CACHE_MAX, session=_session_id, user=_user_id
         )
+        # Digest of a credential storage refused -> the refusal's message.
+        self._refusals: ExpiringCache[bytes, str | None] = ExpiringCache(REFUSAL_CACHE_MAX)
         # Counts apply() calls. An answer read from storage is cached only if
         # nothing was forgotten while it was read: a read begun before a
         # logout and answered after it must not put the login back.
@@ -317,7 +347,11 @@ class AuthService:
                     await self._applied.announce(kind, key)
 
     def apply(self, kind: Kind, key: int) -> None:
-        """Forget what is cached about `kind` `key`; costs the entries forgotten, not a scan."""
+        """Forget what is cached about `kind` `key`; costs the entries forgotten, not a scan.
+
+        Refusals are kept: no announcement makes a refused credential valid
+        (a new login or bot token is a new credential, see _refuse).
+        """
         self._forgotten += 1
         if kind == "session":
             self._live_sessions.forget(Snowflake(key))
@@ -347,13 +381,15 @@ class AuthService:
             live = self._live_sessions.get(principal.session_id or Snowflake(0))
             if live is not None and live[1] > now:
                 return principal
+        digest = hash_secret(credential)
+        self._refused_before(digest, now)
         claims = self._signer.verify(credential, self._clock.now_ms() // 1000)
         forgotten = self._forgotten
         if not await self._session_live(claims.session_id, claims.user_id):
-            raise InvalidToken("Session has ended")
+            raise self._refuse(digest, "Session has ended", now)
         user = await self._storage.users.get_user(claims.user_id)
         if user is None:
-            raise InvalidToken()
+            raise self._refuse(digest, None, now)
         principal = Principal(user, session_id=claims.session_id)
         if forgotten != self._forgotten:
             return principal  # see _forgotten: answered, not cached
@@ -361,6 +397,27 @@ class AuthService:
         lifetime = min(PRINCIPAL_CACHE_TTL_S, claims.expires_at - self._clock.now_ms() / 1000)
         self._principals.put(credential, principal, now + lifetime)
         return principal
+
+    def _refused_before(self, digest: bytes, now: float) -> None:
+        """InvalidToken again if storage refused this credential a moment ago."""
+        refused = self._refusals.get(digest)
+        if refused is not None and refused[1] > now:
+            raise InvalidToken(refused[0])
+
+    def _refuse(self, digest: bytes, message: str | None, now: float) -> InvalidToken:
+        """Remember that storage refused a credential; returns the error to raise.
+
+        Only storage's refusals are kept, the ones that cost a read: an
+        unknown bot token, an ended login, a user that does not exist. None
+        of them turns into acceptance. A bot token, a login and its access
+        tokens are new random strings, told to their owner only once stored,
+        so none was refused before it existed; and an ended login, a
+        replaced bot token or a missing user stays so. What needs no read (a
+        bad shape, signature or expiry) is refused again just as cheaply,
+        and kept out so it cannot push out the refusals that save reads.
+        """
+        self._refusals.put(digest, message, now + REFUSAL_CACHE_TTL_S)
+        return InvalidToken(message)
 
     async def forget_user(self, user_id: Snowflake) -> None:
         """A user's profile changed: every process drops its cached principals of them."""
@@ -424,10 +481,13 @@ class AuthService:
         cached = self._bots.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
+        if not bot_token_shaped(token):
+            raise InvalidToken()  # never minted: not worth a read
+        self._refused_before(digest, now)
         forgotten = self._forgotten
         application = await self._storage.applications.get_bot_by_token(digest)
         if application is None:
-            raise InvalidToken()
+            raise self._refuse(digest, None, now)
         if forgotten != self._forgotten:
             return application  # see _forgotten: answered, not cached
         self._bots.put(digest, application, now + SESSION_CACHE_TTL_S)

@@ -12,7 +12,13 @@ from accord.core.errors import (
     InvalidToken,
     ValidationError,
 )
-from accord.core.services.auth import REFRESH_TOKEN_TTL, AuthService, Tokens, hash_secret
+from accord.core.services.auth import (
+    REFRESH_TOKEN_TTL,
+    AuthService,
+    Tokens,
+    hash_secret,
+    new_bot_token,
+)
 from accord.core.snowflake import Snowflake
 from tests.unit.fakes import FakePasswordHasher, RecordingInvalidations
 from tests.unit.services.world import MEMBER, OWNER, World
@@ -20,6 +26,7 @@ from tests.unit.services.world import MEMBER, OWNER, World
 PASSWORD = "correct horse"  # the member's, set by `auth`
 BOT = User(Snowflake(90), "bot", bot=True)
 BOT_APP = Application(Snowflake(90), "bot app", OWNER.id, BOT)
+BOT_TOKEN, OLD_BOT_TOKEN, NEW_BOT_TOKEN = (new_bot_token(BOT.id) for _ in range(3))
 
 
 class Auth:
@@ -182,19 +189,20 @@ async def test_authenticate_refuses_what_is_not_a_live_credential(
 
 
 async def test_a_bot_authenticates_with_its_token(auth: Auth) -> None:
-    await auth.world.storage.applications.create_application(BOT_APP, hash_secret("bot-token"))
-    principal = await auth.service.authenticate("Bot bot-token")
+    await auth.world.storage.applications.create_application(BOT_APP, hash_secret(BOT_TOKEN))
+    principal = await auth.service.authenticate(f"Bot {BOT_TOKEN}")
     assert (principal.user, principal.application, principal.login) == (BOT, BOT_APP, BOT_APP.id)
 
 
 async def test_a_reset_bot_token_is_refused_once_announced(auth: Auth) -> None:
     storage = auth.world.storage
-    await storage.applications.create_application(BOT_APP, hash_secret("old-token"))
-    await auth.service.authenticate("Bot old-token")  # now cached
-    await storage.applications.set_bot_token(BOT_APP.id, hash_secret("new-token"))
+    await storage.applications.create_application(BOT_APP, hash_secret(OLD_BOT_TOKEN))
+    await auth.service.authenticate(f"Bot {OLD_BOT_TOKEN}")  # now cached
+    await storage.applications.set_bot_token(BOT_APP.id, hash_secret(NEW_BOT_TOKEN))
     await auth.service.bot_token_replaced(BOT_APP.id)
     with pytest.raises(InvalidToken):
-        await auth.service.authenticate("Bot old-token")
+        await auth.service.authenticate(f"Bot {OLD_BOT_TOKEN}")
+    assert (await auth.service.authenticate(f"Bot {NEW_BOT_TOKEN}")).application == BOT_APP
     assert auth.invalidations.announced == [("bot_token", BOT_APP.id)]
 
 
@@ -220,8 +228,8 @@ async def test_verify_password(auth: Auth) -> None:
         with pytest.raises(ValidationError) as refused:
             await auth.service.verify_password(me, wrong)
         assert refused.value.errors[0].code == code
-    await auth.world.storage.applications.create_application(BOT_APP, hash_secret("bot-token"))
-    bot = await auth.service.authenticate("Bot bot-token")
+    await auth.world.storage.applications.create_application(BOT_APP, hash_secret(BOT_TOKEN))
+    bot = await auth.service.authenticate(f"Bot {BOT_TOKEN}")
     with pytest.raises(BotsForbidden):
         await auth.service.verify_password(bot, PASSWORD)
 
@@ -257,11 +265,11 @@ async def test_a_new_password_is_checked_against_the_policy_and_the_old_one(auth
 
 async def test_a_bots_profile_change_is_seen_by_its_next_request(auth: Auth) -> None:
     storage = auth.world.storage
-    await storage.applications.create_application(BOT_APP, hash_secret("bot-token"))
-    await auth.service.authenticate("Bot bot-token")  # now cached
+    await storage.applications.create_application(BOT_APP, hash_secret(BOT_TOKEN))
+    await auth.service.authenticate(f"Bot {BOT_TOKEN}")  # now cached
     storage.applications.rows[BOT_APP.id] = Application(BOT_APP.id, "renamed", OWNER.id, BOT)
     await auth.service.forget_application(BOT_APP.id)
-    principal = await auth.service.authenticate("Bot bot-token")
+    principal = await auth.service.authenticate(f"Bot {BOT_TOKEN}")
     assert principal.application is not None and principal.application.name == "renamed"
     assert auth.invalidations.announced == [("application", BOT_APP.id)]
 
