@@ -37,8 +37,8 @@ def test_forgetting_a_group_drops_its_entries_and_only_those() -> None:
     cache.put("c", (3, 20), 5.0)
 
     assert cache.forget_group("login", 1) == 2
-    assert cache.get("a1") is None and cache.get("a2") is None
-    assert cache.get("b") == ((2, 10), 5.0) and cache.get("c") == ((3, 20), 5.0)
+    assert "a1" not in cache.entries and "a2" not in cache.entries
+    assert cache.entries["b"][:2] == ((2, 10), 5.0) and cache.entries["c"][:2] == ((3, 20), 5.0)
     # The other index let go of them too.
     assert cache.group_sizes("user") == {10: 1, 20: 1}
     assert cache.forget_group("user", 10) == 1
@@ -69,9 +69,26 @@ def test_at_the_bound_the_oldest_entry_makes_room_and_leaves_the_indexes() -> No
     cache.put("d", (3, 3), 5.0)
 
     assert len(cache) == 3
-    assert cache.get("b") is None  # the oldest stored went
-    assert [cache.get(k) is not None for k in "acd"] == [True, True, True]
+    assert "b" not in cache.entries  # the oldest stored went
+    assert sorted(cache.entries) == ["a", "c", "d"]
     assert cache.group_sizes("login") == {0: 1, 2: 1, 3: 1}
+
+
+def test_eviction_goes_by_the_last_store_through_any_churn_of_forgetting_and_storing() -> None:
+    cache = cache_of(3)
+    for n in range(10_000):  # far more stores and forgets than the bound
+        cache.put(f"churn{n}", (n, n), 5.0)
+        cache.forget(f"churn{n}")
+    for n, key in enumerate("abc"):
+        cache.put(key, (n, n), 5.0)
+    cache.forget("a")
+    cache.put("a", (0, 0), 5.0)  # forgotten, then stored again: the newest
+    cache.put("b", (1, 1), 5.0)  # stored again: newer than c
+
+    cache.put("d", (3, 3), 5.0)
+    assert sorted(cache.entries) == ["a", "b", "d"]
+    cache.put("e", (4, 4), 5.0)
+    assert sorted(cache.entries) == ["b", "d", "e"]
 
 
 def test_an_entry_stored_again_moves_to_its_new_groups() -> None:
@@ -80,7 +97,7 @@ def test_an_entry_stored_again_moves_to_its_new_groups() -> None:
     cache.put("t", (2, 10), 5.0)
 
     assert cache.group_sizes("login") == {2: 1}
-    assert cache.forget_group("login", 1) == 0 and cache.get("t") is not None
+    assert cache.forget_group("login", 1) == 0 and "t" in cache.entries
     cache.forget("t")
     assert len(cache) == 0 and cache.group_sizes("user") == {}
 
@@ -90,7 +107,7 @@ def test_an_entry_in_no_group_is_kept_and_evicted_like_the_others() -> None:
     cache.put("none", None, 5.0)
     cache.put("one", 1, 5.0)
     cache.put("two", 2, 5.0)
-    assert cache.get("none") is None and cache.group_sizes("only") == {1: 1, 2: 1}
+    assert "none" not in cache.entries and cache.group_sizes("only") == {1: 1, 2: 1}
 
 
 def test_a_cache_holds_at_least_one_entry() -> None:

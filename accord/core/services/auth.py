@@ -375,10 +375,10 @@ class AuthService:
         if scheme.lower() != "bearer":
             raise InvalidToken("401: Unauthorized")
         now = self._clock.monotonic()
-        cached = self._principals.get(credential)
+        cached = self._principals.entries.get(credential)
         if cached is not None and cached[1] > now:
             principal = cached[0]
-            live = self._live_sessions.get(principal.session_id or Snowflake(0))
+            live = self._live_sessions.entries.get(principal.session_id or Snowflake(0))
             if live is not None and live[1] > now:
                 return principal
         digest = hash_secret(credential)
@@ -400,7 +400,7 @@ class AuthService:
 
     def _refused_before(self, digest: bytes, now: float) -> None:
         """InvalidToken again if storage refused this credential a moment ago."""
-        refused = self._refusals.get(digest)
+        refused = self._refusals.entries.get(digest)
         if refused is not None and refused[1] > now:
             raise InvalidToken(refused[0])
 
@@ -464,7 +464,7 @@ class AuthService:
 
     async def _session_live(self, session_id: Snowflake, user_id: Snowflake) -> bool:
         now = self._clock.monotonic()
-        cached = self._live_sessions.get(session_id)
+        cached = self._live_sessions.entries.get(session_id)
         if cached is not None and cached[1] > now:
             return True
         forgotten = self._forgotten
@@ -478,7 +478,7 @@ class AuthService:
     async def _bot(self, token: str) -> Application:
         digest = hash_secret(token)
         now = self._clock.monotonic()
-        cached = self._bots.get(digest)
+        cached = self._bots.entries.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
         if not bot_token_shaped(token):
