@@ -209,7 +209,7 @@ async def open_services(settings: Settings, database_url: str) -> AsyncIterator[
                 bans=BanService(storage, bus, ids, clock),
                 invites=InviteService(storage, bus, ids, clock),
                 reactions=ReactionService(storage, bus, ids, clock),
-                users=UserService(storage, bus, ids, clock),
+                users=UserService(storage, bus, ids, clock, auth),
                 applications=ApplicationService(storage, bus, ids, clock),
             )
             listener.cancel_scope.cancel()

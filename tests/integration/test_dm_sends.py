@@ -7,7 +7,7 @@ import pytest
 from accord.adapters.postgres.storage import PostgresStorage
 from accord.core.entities import Channel, ChannelType, User
 from accord.core.errors import CannotMessageUser
-from accord.core.ports.storage import DmStanding, UserSettings
+from accord.core.ports.storage import DeletionOutcome, DmStanding, UserSettings
 from accord.core.services.message_compose import Draft
 from tests.integration import seed
 from tests.integration.seed import new_id
@@ -46,7 +46,8 @@ async def test_a_deleted_account_cannot_be_messaged(storage: PostgresStorage):
     await storage.users.update_settings(bob.id, UserSettings(allow_dms_from_anyone=True))
     dm = await open_dm(storage, alice, bob)
 
-    assert await storage.users.delete_account(bob.id, f"Deleted User {bob.id:016x}")
+    deleted = await storage.users.delete_account(bob.id, f"Deleted User {bob.id:016x}")
+    assert deleted.outcome is DeletionOutcome.DELETED
 
     assert not (await storage.users.dm_standing(alice.id, bob.id)).may_message
     with pytest.raises(CannotMessageUser):

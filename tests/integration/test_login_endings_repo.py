@@ -12,7 +12,12 @@ import trio
 from accord.adapters.postgres.storage import PostgresStorage
 from accord.adapters.postgres.tokens import _rotate
 from accord.core.entities import User
-from accord.core.ports.storage import RotateOutcome, RotateResult
+from accord.core.ports.storage import (
+    AccountDeletion,
+    DeletionOutcome,
+    RotateOutcome,
+    RotateResult,
+)
 from tests.integration.seed import fetch
 from tests.integration.test_users_repo import (
     bot_application,
@@ -98,7 +103,8 @@ async def test_delete_account_erases_the_login_and_keeps_a_renamed_row(storage: 
     user = await make_user(storage, "doomed")
     family = await open_family(storage, user, "d1")
 
-    assert await storage.users.delete_account(user.id, "Deleted User 1") is True
+    deleted = await storage.users.delete_account(user.id, "Deleted User 1")
+    assert deleted == AccountDeletion(DeletionOutcome.DELETED)
 
     row = await _row(storage, user)
     assert row["username"] == "Deleted User 1" and row["deleted_at"] is not None
@@ -111,7 +117,8 @@ async def test_delete_account_erases_the_login_and_keeps_a_renamed_row(storage: 
     assert await storage.users.get_account(user.id) is None
     assert await storage.users.get_account_by_email("doomed@example.com") is None
     assert await storage.tokens.is_family_live(family.family_id, now()) is False
-    assert await storage.users.delete_account(user.id, "Deleted User 2") is False
+    again = await storage.users.delete_account(user.id, "Deleted User 2")
+    assert again.outcome is DeletionOutcome.NO_ACCOUNT
     # The name and the address may be taken again.
     assert (await make_user(storage, "doomed")).username == "doomed"
 
@@ -121,6 +128,7 @@ async def test_delete_account_leaves_bots_and_unknown_users_alone(storage: Postg
     application = bot_application(owner)
     await storage.applications.create_application(application, digest("bot"))
 
-    assert await storage.users.delete_account(application.bot.id, "Deleted User 3") is False
-    assert await storage.users.delete_account(new_id(), "Deleted User 4") is False
+    for user_id, name in ((application.bot.id, "Deleted User 3"), (new_id(), "Deleted User 4")):
+        refused = await storage.users.delete_account(user_id, name)
+        assert refused.outcome is DeletionOutcome.NO_ACCOUNT
     assert await storage.applications.get_bot_by_token(digest("bot")) == application

@@ -38,8 +38,10 @@ from accord.core.events import Event
 from accord.core.permissions import NONE, Overwrite
 from accord.core.ports.bus import BusPosition, Subscription
 from accord.core.ports.storage import (
+    AccountDeletion,
     ChannelContext,
     ChannelPosition,
+    DeletionOutcome,
     DmStanding,
     GuildCounts,
     GuildSnapshot,
@@ -57,6 +59,7 @@ class FakeUsers:
         self.rows: dict[Snowflake, User] = {}
         self.accounts: dict[Snowflake, Account] = {}
         self.settings: dict[Snowflake, UserSettings] = {}
+        self.deleted: set[Snowflake] = set()
 
     def put(self, user: User) -> User:
         self.rows[user.id] = user
@@ -118,12 +121,24 @@ class FakeUsers:
             has_dm=any(recipient_id in c.recipient_ids for c in dms),
         )
 
-    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
-        if self.accounts.pop(user_id, None) is None:
-            return False
+    def require_live(self, user_id: Snowflake) -> None:
+        """What PostgreSQL's live_accounts lock refuses: an unknown or deleted user."""
+        if user_id not in self.rows or user_id in self.deleted:
+            raise NotFound(Resource.USER)
+
+    async def delete_account(self, user_id: Snowflake, username: str) -> AccountDeletion:
+        if user_id not in self.accounts:
+            return AccountDeletion(DeletionOutcome.NO_ACCOUNT)
+        if any(g.owner_id == user_id for g in self.db.guilds.rows.values()):
+            return AccountDeletion(DeletionOutcome.OWNS_GUILDS)
+        del self.accounts[user_id]
+        self.deleted.add(user_id)
         self.put(replace(self.rows[user_id], username=username, global_name=None, avatar=None))
+        left = sorted(g for g, u in self.db.members.rows if u == user_id)
+        for guild_id in left:
+            del self.db.members.rows[(guild_id, user_id)]
         await self.db.tokens.revoke_user_logins(user_id)
-        return True
+        return AccountDeletion(DeletionOutcome.DELETED, tuple(left))
 
 
 class FakeApplications:
@@ -205,6 +220,7 @@ class FakeGuilds:
     async def create_guild(
         self, guild: Guild, everyone: Role, channels: Sequence[Channel], joined_at: datetime
     ) -> None:
+        self.db.users.require_live(guild.owner_id)
         self.rows[guild.id] = guild
         await self.db.roles.create_role(everyone)
         for channel in channels:
@@ -235,6 +251,7 @@ class FakeGuilds:
         )
 
     async def update_guild(self, guild: Guild) -> Guild | None:
+        self.db.users.require_live(guild.owner_id)
         if guild.id not in self.rows:
             return None
         self.rows[guild.id] = guild
@@ -376,6 +393,7 @@ class FakeMembers:
     ) -> Member | None:
         if (guild_id, user_id) in self.db.bans.rows:
             raise Conflict("You are banned from this guild.", code="USER_BANNED")
+        self.db.users.require_live(user_id)
         if (guild_id, user_id) in self.rows:
             return None
         self.rows[(guild_id, user_id)] = Member(guild_id, self.db.users.rows[user_id], joined_at)

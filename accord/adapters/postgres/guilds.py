@@ -15,6 +15,7 @@ from accord.adapters.postgres.guild_rows import (
     guild_from_row,
     role_from_row,
 )
+from accord.adapters.postgres.live_accounts import hold_live_account
 from accord.adapters.postgres.rows import MEMBER_COLUMNS, member_from_row
 from accord.adapters.postgres.sql import (
     Connection,
@@ -38,6 +39,8 @@ class PgGuildRepository(PgRepository):
         async with self._pool.acquire() as connection:
             try:
                 async with connection.transaction():
+                    # A deleted account owns nothing (see live_accounts).
+                    await hold_live_account(connection, guild.owner_id)
                     await connection.execute(
                         "INSERT INTO guilds (id, name, icon, description, owner_id)"
                         " VALUES ($1, $2, $3, $4, $5)",
@@ -132,7 +135,7 @@ class PgGuildRepository(PgRepository):
 
     @on_database
     async def update_guild(self, guild: Guild) -> Guild | None:
-        async with self._pool.acquire() as connection:
+        async with self._pool.acquire() as connection, connection.transaction():
             try:
                 row = await connection.fetchrow(
                     "UPDATE guilds AS g SET name = $2, icon = $3, description = $4,"
@@ -145,7 +148,13 @@ class PgGuildRepository(PgRepository):
                 )
             except asyncpg.ForeignKeyViolationError as exc:
                 raise missing_reference(exc) from None
-        return None if row is None else guild_from_row(row)
+            if row is None:
+                return None
+            # The owner, new or not, is held against deletion until the commit
+            # (undoing the update if it is deleted): ownership never passes to
+            # an account being deleted (see live_accounts).
+            await hold_live_account(connection, guild.owner_id)
+        return guild_from_row(row)
 
     @on_database
     async def delete_guild(self, guild_id: Snowflake) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from accord.adapters.postgres.live_accounts import hold_live_account
 from accord.adapters.postgres.rows import MEMBER_COLUMNS, member_from_row
 from accord.adapters.postgres.sql import Connection, as_mapping
 from accord.core.entities import Member
@@ -44,8 +45,10 @@ async def fetch_member(
 async def join(
     connection: Connection, guild_id: Snowflake, user_id: Snowflake, joined_at: datetime
 ) -> Member | None:
-    """Within a transaction: the new member, None if already one; Conflict if banned."""
+    """Within a transaction: the new member, None if already one; Conflict if banned;
+    NotFound (Unknown User) if the account is deleted, or being deleted."""
     await lock_guild(connection, guild_id, for_ban=False)
+    await hold_live_account(connection, user_id)  # see live_accounts
     banned = await connection.fetchval(
         "SELECT 1 FROM bans WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
     )

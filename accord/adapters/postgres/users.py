@@ -8,11 +8,12 @@ import asyncpg
 
 from accord.adapters.postgres.base import PgRepository, on_database
 from accord.adapters.postgres.dm_standing import fetch_dm_standings
+from accord.adapters.postgres.live_accounts import HOLD_FOR_DELETION
 from accord.adapters.postgres.rows import USER_COLUMNS, user_from_row
-from accord.adapters.postgres.sql import as_mapping, rows_affected, unique_conflict
+from accord.adapters.postgres.sql import Connection, as_mapping, rows_affected, unique_conflict
 from accord.adapters.postgres.tokens import revoke_tokens
 from accord.core.entities import Account, User
-from accord.core.ports.storage import DmStanding, UserSettings
+from accord.core.ports.storage import AccountDeletion, DeletionOutcome, DmStanding, UserSettings
 from accord.core.snowflake import Snowflake
 
 _ACCOUNT_COLUMNS = f"{USER_COLUMNS}, u.email, u.password_hash, u.created_at"
@@ -124,19 +125,9 @@ class PgUserRepository(PgRepository):
         return rows_affected(status) == 1
 
     @on_database
-    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
+    async def delete_account(self, user_id: Snowflake, username: str) -> AccountDeletion:
         async with self._pool.acquire() as connection, connection.transaction():
-            status = await connection.execute(
-                "UPDATE users SET username = $2, global_name = NULL, avatar = NULL,"
-                " email = NULL, password_hash = NULL, deleted_at = now(), updated_at = now()"
-                " WHERE id = $1 AND NOT bot AND deleted_at IS NULL",
-                user_id,
-                username,
-            )
-            if rows_affected(status) != 1:
-                return False
-            await revoke_tokens(connection, "user_id", user_id)
-        return True
+            return await _delete_account(connection, user_id, username)
 
     @on_database
     async def get_settings(self, user_id: Snowflake) -> UserSettings | None:
@@ -164,3 +155,34 @@ class PgUserRepository(PgRepository):
         async with self._pool.acquire() as connection:
             [standing] = await fetch_dm_standings(connection, [(sender_id, recipient_id)])
         return standing
+
+
+async def _delete_account(
+    connection: Connection, user_id: Snowflake, username: str
+) -> AccountDeletion:
+    """Within a transaction: ``UserRepository.delete_account``."""
+    # Held to the commit: a join, guild creation or ownership transfer in
+    # flight finishes first, and a later one finds the account deleted (see
+    # live_accounts).
+    found = await connection.fetchval(
+        f"SELECT 1 FROM users WHERE id = $1 AND NOT bot AND deleted_at IS NULL {HOLD_FOR_DELETION}",
+        user_id,
+    )
+    if found is None:
+        return AccountDeletion(DeletionOutcome.NO_ACCOUNT)
+    status = await connection.execute(
+        "UPDATE users SET username = $2, global_name = NULL, avatar = NULL,"
+        " email = NULL, password_hash = NULL, deleted_at = now(), updated_at = now()"
+        " WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM guilds WHERE owner_id = $1)",
+        user_id,
+        username,
+    )
+    if rows_affected(status) != 1:
+        return AccountDeletion(DeletionOutcome.OWNS_GUILDS)
+    # member_roles rows go with the memberships (foreign key cascade).
+    left = await connection.fetch(
+        "DELETE FROM members WHERE user_id = $1 RETURNING guild_id", user_id
+    )
+    await revoke_tokens(connection, "user_id", user_id)
+    guild_ids = sorted(Snowflake(row["guild_id"]) for row in left)
+    return AccountDeletion(DeletionOutcome.DELETED, tuple(guild_ids))

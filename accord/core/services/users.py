@@ -1,4 +1,5 @@
-"""Use cases for the caller's own profile, guild list and DMs, and deleting the account."""
+"""Use cases for the caller's own account: profile and password, guild list, DMs, settings,
+and deleting the account."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ from accord.core.ports.bus import EventBus
 from accord.core.ports.storage import (
     AccessRepository,
     ChannelRepository,
+    DeletionOutcome,
     GuildRepository,
     MemberRepository,
     UserRepository,
     UserSettings,
 )
 from accord.core.services.access import guild_permissions_of
+from accord.core.services.auth import AuthService, NewPassword, Principal
 from accord.core.services.avatars import avatar_hash
 from accord.core.services.departures import publish_departure
 from accord.core.shapes import JSON, channel_shape, current_user_shape, partial_guild_shape
@@ -51,7 +54,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class ProfileChanges:
-    """A PATCH of /users/@me: ``*_set`` says whether the field was sent (null clears)."""
+    """A PATCH of /users/@me: ``*_set`` says whether the field was sent (null clears).
+
+    ``password`` (the current one) and ``new_password`` are None when not sent.
+    """
 
     username: object = None
     username_set: bool = False
@@ -59,6 +65,13 @@ class ProfileChanges:
     global_name_set: bool = False
     avatar: object = None
     avatar_set: bool = False
+    password: object = None
+    new_password: object = None
+
+    @property
+    def checks_password(self) -> bool:
+        """Whether the caller's password is checked: it costs what a login attempt does."""
+        return self.password is not None or self.new_password is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +99,53 @@ class UserServiceStorage(Protocol):
 
 class UserService:
     def __init__(
-        self, storage: UserServiceStorage, bus: EventBus, ids: SnowflakeGenerator, clock: Clock
+        self,
+        storage: UserServiceStorage,
+        bus: EventBus,
+        ids: SnowflakeGenerator,
+        clock: Clock,
+        auth: AuthService,
     ) -> None:
         self._storage = storage
         self._bus = bus
         self._ids = ids
         self._clock = clock
+        self._auth = auth  # passwords, and the caches and logins a change ends
 
-    async def modify_me(self, user_id: Snowflake, changes: ProfileChanges) -> JSON:
-        """Rename or re-avatar the caller (bots too); only the caller is told."""
+    async def modify_me(self, principal: Principal, changes: ProfileChanges) -> JSON:
+        """Rename or re-avatar the caller (bots too); only the caller is told.
+
+        A ``password`` sent is checked first, and a wrong one changes nothing.
+        With ``new_password`` the password changes too, as Discord's client
+        asks for it: every login of the user ends, the caller's included, and
+        the answer carries one new login (``token``, ``refresh_token``,
+        ``expires_in``; docs/decisions/0004-session-ending.md).
+        """
+        change: NewPassword | None = None
+        if changes.new_password is not None:
+            change = await self._auth.new_password(
+                principal, changes.password, changes.new_password, also_named=changes.username
+            )
+        elif changes.password is not None:
+            await self._auth.verify_password(principal, changes.password)
+        payload = await self._modify_profile(principal.user.id, changes)
+        # Cached principals hold the old profile; drop them so the next request
+        # (in any process) sees the new one.
+        if principal.application is not None:
+            await self._auth.forget_application(principal.application.id)
+        else:
+            await self._auth.forget_user(principal.user.id)
+        if change is None:
+            return payload
+        tokens = await self._auth.set_password(change)
+        return {
+            **payload,
+            "token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": tokens.expires_in,
+        }
+
+    async def _modify_profile(self, user_id: Snowflake, changes: ProfileChanges) -> JSON:
         user = await self._user(user_id)
         updated = _apply(user, changes)
         if updated != user:
@@ -184,38 +235,32 @@ class UserService:
             raise NotFound(Resource.USER)
         return settings
 
-    async def delete_account(self, user: User) -> None:
-        """Delete a person's account (the password was checked by the caller).
+    async def delete_account(self, principal: Principal, password: object) -> None:
+        """Discord's account deletion, for a person who gives their password.
 
-        Refused while it owns guilds, as Discord does. Its messages stay,
-        signed by a renamed user without email, password or avatar; it leaves
-        every guild (GUILD_MEMBER_REMOVE to each) and every login is revoked
-        in storage (the caller announces that, see ``AuthService.logins_ended``).
+        Refused (40011) while the account owns a guild, as Discord does. Its
+        messages stay, signed by a renamed user without email, password or
+        avatar. Storage erases it, ends every login and every membership in
+        one step that no ownership transfer or join can slip into. The ended
+        logins are announced at once, before anything else, so every process
+        lets go of them (their gateway connections close with 4004); then each
+        guild it left is told (GUILD_MEMBER_REMOVE).
         """
-        guilds = await self._all_guilds(user.id)
-        if any(guild.owner_id == user.id for guild in guilds):
+        await self._auth.verify_password(principal, password)
+        user = principal.user
+        deletion = await self._storage.users.delete_account(user.id, deleted_username(user.id))
+        if deletion.outcome is DeletionOutcome.OWNS_GUILDS:
             raise Conflict(
                 "You must transfer ownership of any owned guilds before deleting your account",
                 code="OWNS_GUILDS",
                 discord_code=OWNS_GUILDS_CODE,
             )
-        if not await self._storage.users.delete_account(user.id, deleted_username(user.id)):
-            raise NotFound(Resource.USER)
+        if deletion.outcome is DeletionOutcome.NO_ACCOUNT:
+            raise NotFound(Resource.USER)  # deleted meanwhile, by another request
+        await self._auth.logins_ended(user.id)
         gone = replace(user, username=deleted_username(user.id), global_name=None, avatar=None)
-        for guild in guilds:
-            if await self._storage.members.remove_member(guild.id, user.id):
-                await publish_departure(self._bus, guild.id, gone)
-
-    async def _all_guilds(self, user_id: Snowflake) -> list[Guild]:
-        guilds: list[Guild] = []
-        while True:
-            after = guilds[-1].id if guilds else None
-            page = await self._storage.guilds.list_user_guilds(
-                user_id, after=after, limit=GUILD_PAGE_MAX
-            )
-            guilds.extend(page)
-            if len(page) < GUILD_PAGE_MAX:
-                return guilds
+        for guild_id in deletion.left_guild_ids:
+            await publish_departure(self._bus, guild_id, gone)
 
     async def _guild_entry(self, user_id: Snowflake, guild: Guild, with_counts: bool) -> JSON:
         context = await self._storage.access.permission_context(guild.id, user_id)

@@ -13,7 +13,7 @@ from quart import Blueprint, Response, request
 from quart_schema import document_request
 
 from accord.core.errors import NotFound, Resource, ValidationError
-from accord.core.services.auth import NewPassword, Principal
+from accord.core.services.auth import Principal
 from accord.core.services.users import GUILD_PAGE_MAX, GUILD_PAGE_MIN, GuildPage, ProfileChanges
 from accord.core.shapes import current_user_shape, user_shape
 from accord.core.snowflake import Snowflake, parse_snowflake
@@ -92,29 +92,6 @@ async def get_me() -> Response:
 async def modify_me() -> Response:
     principal = await current_principal()
     body = await read_body(ModifyMeBody)
-    if body.password is not None or body.new_password is not None:
-        return await _modify_me_with_password(principal, body)
-    return await _modify_me(principal, body)
-
-
-# A guess at the current password costs what a login attempt does, from the
-# same bucket: per address and per user (see ADDRESS_KEYED), shared with
-# logins and account deletions.
-@rate_limited(AUTH)
-async def _modify_me_with_password(principal: Principal, body: ModifyMeBody) -> Response:
-    auth = services().auth
-    if body.new_password is None:
-        await auth.verify_password(principal, body.password)
-        return await _modify_me(principal, body)
-    change = await auth.new_password(
-        principal, body.password, body.new_password, also_named=body.username
-    )
-    return await _modify_me(principal, body, change)
-
-
-async def _modify_me(
-    principal: Principal, body: ModifyMeBody, new_password: NewPassword | None = None
-) -> Response:
     sent = body.model_fields_set
     changes = ProfileChanges(
         username=body.username,
@@ -123,23 +100,20 @@ async def _modify_me(
         global_name_set="global_name" in sent,
         avatar=body.avatar,
         avatar_set="avatar" in sent,
+        password=body.password,
+        new_password=body.new_password,
     )
-    payload = await services().users.modify_me(principal.user.id, changes)
-    # Cached principals hold the old profile; drop them so the next request
-    # in this process sees the new one.
-    if principal.application is not None:
-        await services().auth.forget_application(principal.application.id)
-    else:
-        await services().auth.forget_user(principal.user.id)
-    if new_password is not None:
-        tokens = await services().auth.set_password(new_password)
-        payload = {
-            **payload,
-            "token": tokens.access_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_in": tokens.expires_in,
-        }
-    return json_response(payload)
+    if changes.checks_password:
+        return await _modify_me_checking_password(principal, changes)
+    return json_response(await services().users.modify_me(principal, changes))
+
+
+# A guess at the current password costs what a login attempt does, from the
+# same bucket: per address and per user (see ADDRESS_KEYED), shared with
+# logins and account deletions.
+@rate_limited(AUTH)
+async def _modify_me_checking_password(principal: Principal, changes: ProfileChanges) -> Response:
+    return json_response(await services().users.modify_me(principal, changes))
 
 
 @blueprint.post("/@me/delete")
@@ -149,9 +123,7 @@ async def delete_me() -> Response:
     """Discord's account deletion: the password, then every login and connection ends."""
     principal = await current_principal()
     body = await read_body(DeleteMeBody)
-    await services().auth.verify_password(principal, body.password)
-    await services().users.delete_account(principal.user)
-    await services().auth.logins_ended(principal.user.id)
+    await services().users.delete_account(principal, body.password)
     return no_content()
 
 

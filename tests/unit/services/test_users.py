@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 
 import pytest
 
@@ -14,7 +15,9 @@ from accord.core.errors import (
     NotFound,
     ValidationError,
 )
-from accord.core.ports.storage import UserSettings
+from accord.core.events import Event
+from accord.core.ports.storage import AccountDeletion, UserSettings
+from accord.core.services.auth import Principal
 from accord.core.services.users import GuildPage, ProfileChanges, deleted_username
 from accord.core.snowflake import Snowflake
 from tests.unit.services.world import (
@@ -31,13 +34,16 @@ from tests.unit.services.world import (
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 8).decode()
 OTHER_GUILD = Snowflake(101)
+# Signed-in callers; each person's password is their username (see World.auth).
+AS_MEMBER = Principal(MEMBER, session_id=Snowflake(900))
+AS_OWNER = Principal(OWNER, session_id=Snowflake(901))
 
 
 async def test_a_profile_change_is_stored_and_told_to_the_caller_only(world: World) -> None:
     changes = ProfileChanges(
         username="renamed", username_set=True, global_name="Re", global_name_set=True
     )
-    payload = await world.users().modify_me(MEMBER.id, changes)
+    payload = await world.users().modify_me(AS_MEMBER, changes)
     assert (payload["username"], payload["global_name"]) == ("renamed", "Re")
     assert payload["email"] == "member@example.com"
     assert world.storage.users.rows[MEMBER.id].username == "renamed"
@@ -46,14 +52,14 @@ async def test_a_profile_change_is_stored_and_told_to_the_caller_only(world: Wor
 
 
 async def test_an_avatar_is_kept_as_its_hash_and_null_clears_it(world: World) -> None:
-    payload = await world.users().modify_me(MEMBER.id, ProfileChanges(avatar=PNG, avatar_set=True))
+    payload = await world.users().modify_me(AS_MEMBER, ProfileChanges(avatar=PNG, avatar_set=True))
     assert payload["avatar"] and len(payload["avatar"]) == 32
-    cleared = await world.users().modify_me(MEMBER.id, ProfileChanges(avatar=None, avatar_set=True))
+    cleared = await world.users().modify_me(AS_MEMBER, ProfileChanges(avatar=None, avatar_set=True))
     assert cleared["avatar"] is None
 
 
 async def test_an_unchanged_profile_publishes_nothing(world: World) -> None:
-    await world.users().modify_me(MEMBER.id, ProfileChanges(username="member", username_set=True))
+    await world.users().modify_me(AS_MEMBER, ProfileChanges(username="member", username_set=True))
     assert world.bus.events == []
 
 
@@ -67,14 +73,14 @@ async def test_every_bad_field_is_reported_together(world: World) -> None:
         avatar_set=True,
     )
     with pytest.raises(ValidationError) as refused:
-        await world.users().modify_me(MEMBER.id, changes)
+        await world.users().modify_me(AS_MEMBER, changes)
     assert [e.field for e in refused.value.errors] == ["username", "global_name", "avatar"]
 
 
 async def test_a_taken_username_is_a_field_error(world: World) -> None:
     changes = ProfileChanges(username="helper", username_set=True)
     with pytest.raises(ValidationError) as refused:
-        await world.users().modify_me(MEMBER.id, changes)
+        await world.users().modify_me(AS_MEMBER, changes)
     assert (refused.value.errors[0].field, refused.value.errors[0].code) == (
         "username",
         "USERNAME_ALREADY_TAKEN",
@@ -154,7 +160,7 @@ async def test_deleting_an_account_leaves_every_guild_under_the_deleted_name(
     world: World,
 ) -> None:
     world.post(MEMBER, GENERAL, "kept")
-    await world.users().delete_account(MEMBER)
+    await world.users().delete_account(AS_MEMBER, "member")
     assert MEMBER.id not in world.storage.users.accounts
     assert world.storage.users.rows[MEMBER.id].username == deleted_username(MEMBER.id)
     assert world.member(MEMBER) is None
@@ -165,6 +171,115 @@ async def test_deleting_an_account_leaves_every_guild_under_the_deleted_name(
 
 async def test_an_owner_cannot_delete_their_account(world: World) -> None:
     with pytest.raises(Conflict) as refused:
-        await world.users().delete_account(OWNER)
+        await world.users().delete_account(AS_OWNER, "owner")
     assert refused.value.discord_code == 40011
     assert OWNER.id in world.storage.users.accounts
+    assert world.invalidations.announced == [] and world.bus.events == []
+
+
+async def test_deleting_an_account_needs_its_password(world: World) -> None:
+    with pytest.raises(ValidationError) as refused:
+        await world.users().delete_account(AS_MEMBER, "not it")
+    assert refused.value.errors[0].code == "PASSWORD_DOES_NOT_MATCH"
+    assert MEMBER.id in world.storage.users.accounts and world.member(MEMBER) is not None
+    assert world.invalidations.announced == [] and world.bus.events == []
+
+
+async def test_a_deletion_announces_the_ended_logins_before_telling_any_guild(
+    world: World,
+) -> None:
+    """Were the request cut short after storage, its logins must already be let go of."""
+    announced_when_published: list[int] = []
+    record = world.bus.publish
+
+    async def publish(event: Event) -> None:
+        announced_when_published.append(len(world.invalidations.announced))
+        await record(event)
+
+    world.bus.publish = publish  # type: ignore[method-assign]
+    await world.users().delete_account(AS_MEMBER, "member")
+    assert world.invalidations.announced == [("logins", MEMBER.id)]
+    assert announced_when_published == [1, 1]
+
+
+async def test_ownership_given_after_the_password_check_refuses_the_deletion(
+    world: World,
+) -> None:
+    """The ownership check is the storage's, made with the deletion: not an earlier read."""
+    delete = world.storage.users.delete_account
+
+    async def transfer_first(user_id: Snowflake, username: str) -> AccountDeletion:
+        world.storage.guilds.rows[GUILD] = Guild(GUILD, "guild", MEMBER.id)
+        return await delete(user_id, username)
+
+    world.storage.users.delete_account = transfer_first  # type: ignore[method-assign]
+    with pytest.raises(Conflict):
+        await world.users().delete_account(AS_MEMBER, "member")
+    assert MEMBER.id in world.storage.users.accounts
+    assert world.invalidations.announced == [] and world.bus.events == []
+
+
+async def test_a_guild_joined_after_the_password_check_is_left_too(world: World) -> None:
+    world.storage.guilds.rows[OTHER_GUILD] = Guild(OTHER_GUILD, "other", OWNER.id)
+    delete = world.storage.users.delete_account
+
+    async def join_first(user_id: Snowflake, username: str) -> AccountDeletion:
+        world.join(MEMBER, guild_id=OTHER_GUILD)
+        return await delete(user_id, username)
+
+    world.storage.users.delete_account = join_first  # type: ignore[method-assign]
+    await world.users().delete_account(AS_MEMBER, "member")
+    assert world.storage.members.rows.get((OTHER_GUILD, MEMBER.id)) is None
+    removals = world.bus.of_type("GUILD_MEMBER_REMOVE")
+    assert [e.guild_id for e in removals] == [GUILD, OTHER_GUILD]
+
+
+async def test_bots_have_no_account_to_delete(world: World) -> None:
+    bot = world.storage.users.put(User(Snowflake(90), "bot", bot=True))
+    with pytest.raises(BotsForbidden):
+        await world.users().delete_account(Principal(bot), "anything")
+
+
+# -- password changes (PATCH /users/@me with password) -----------------------------------
+
+
+async def test_a_password_change_ends_every_login_and_answers_a_new_one(world: World) -> None:
+    changes = ProfileChanges(password="member", new_password="a brand new secret")
+    payload = await world.users().modify_me(AS_MEMBER, changes)
+    assert payload["id"] == str(MEMBER.id)
+    assert {"token", "refresh_token", "expires_in"} <= payload.keys()
+    account = world.storage.users.accounts[MEMBER.id]
+    assert account.password_hash == "hashed:a brand new secret"
+    assert ("logins", MEMBER.id) in world.invalidations.announced
+    who = await world.auth().authenticate(f"Bearer {payload['token']}")
+    assert who.user.id == MEMBER.id
+
+
+async def test_a_wrong_current_password_changes_nothing(world: World) -> None:
+    changes = ProfileChanges(
+        username="renamed", username_set=True, password="not it", new_password="a brand new secret"
+    )
+    with pytest.raises(ValidationError) as refused:
+        await world.users().modify_me(AS_MEMBER, changes)
+    assert refused.value.errors[0].code == "PASSWORD_DOES_NOT_MATCH"
+    assert world.storage.users.rows[MEMBER.id].username == "member"
+    assert world.storage.users.accounts[MEMBER.id].password_hash == "hashed:member"
+    assert world.invalidations.announced == [] and world.bus.events == []
+
+
+async def test_a_password_alone_is_checked_and_the_profile_changed(world: World) -> None:
+    changes = ProfileChanges(global_name="Mem", global_name_set=True, password="member")
+    payload = await world.users().modify_me(AS_MEMBER, changes)
+    assert payload["global_name"] == "Mem" and "token" not in payload
+    with pytest.raises(ValidationError):
+        await world.users().modify_me(AS_MEMBER, replace(changes, password="wrong"))
+
+
+async def test_a_new_password_may_not_hold_the_name_it_comes_with(world: World) -> None:
+    changes = ProfileChanges(
+        username="zebrafish", username_set=True, password="member", new_password="zebrafish rule"
+    )
+    with pytest.raises(ValidationError) as refused:
+        await world.users().modify_me(AS_MEMBER, changes)
+    assert refused.value.errors[0].field == "new_password"
+    assert world.storage.users.rows[MEMBER.id].username == "member"

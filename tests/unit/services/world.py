@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from accord.adapters.crypto import JwtAccessTokens
 from accord.core.entities import (
     Account,
     Channel,
@@ -27,6 +28,7 @@ from accord.core.entities import (
 )
 from accord.core.permissions import DEFAULT_EVERYONE, NONE, Overwrite, OverwriteType, Permission
 from accord.core.services.applications import ApplicationService
+from accord.core.services.auth import AuthService
 from accord.core.services.bans import BanService
 from accord.core.services.channel_positions import ChannelPositionService
 from accord.core.services.channels import ChannelService
@@ -39,7 +41,7 @@ from accord.core.services.reactions import ReactionService
 from accord.core.services.roles import RoleService
 from accord.core.services.users import UserService
 from accord.core.snowflake import Snowflake, SnowflakeGenerator
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, FakePasswordHasher, RecordingInvalidations
 from tests.unit.storage_fakes import FakeStorage, RecordingBus
 
 NOW_MS = 1_717_200_000_000  # 2024-06-01
@@ -82,6 +84,7 @@ class World:
         self.ids = SnowflakeGenerator(1, self.clock)
         self.storage = FakeStorage()
         self.bus = RecordingBus()
+        self.invalidations = RecordingInvalidations()  # what the auth service announced
         for user in PEOPLE:
             self.storage.users.put(user)
             self.storage.users.accounts[user.id] = Account(
@@ -194,8 +197,19 @@ class World:
     def search(self) -> SearchService:
         return SearchService(self.storage)
 
+    def auth(self) -> AuthService:
+        """Each person's password is their username ("hashed:<username>" is stored)."""
+        return AuthService(
+            self.storage,
+            FakePasswordHasher(),
+            JwtAccessTokens(b"k" * 32),
+            self.ids,
+            self.clock,
+            self.invalidations,
+        )
+
     def users(self) -> UserService:
-        return UserService(self.storage, self.bus, self.ids, self.clock)
+        return UserService(self.storage, self.bus, self.ids, self.clock, self.auth())
 
     def applications(self) -> ApplicationService:
         return ApplicationService(self.storage, self.bus, self.ids, self.clock)

@@ -23,15 +23,23 @@ from accord.core.ports.storage.messages import MessageRepository, SentMessage
 from accord.core.ports.storage.reactions import ReactionRepository
 from accord.core.ports.storage.roles import RoleRepository
 from accord.core.ports.storage.tokens import RotateOutcome, RotateResult, TokenRepository
-from accord.core.ports.storage.users import DmStanding, UserRepository, UserSettings
+from accord.core.ports.storage.users import (
+    AccountDeletion,
+    DeletionOutcome,
+    DmStanding,
+    UserRepository,
+    UserSettings,
+)
 
 __all__ = [
     "AccessRepository",
+    "AccountDeletion",
     "ApplicationRepository",
     "BanRepository",
     "ChannelContext",
     "ChannelPosition",
     "ChannelRepository",
+    "DeletionOutcome",
     "DmStanding",
     "GuildCounts",
     "GuildRepository",

@@ -32,7 +32,9 @@ class GuildRepository(Protocol):
     async def create_guild(
         self, guild: Guild, everyone: Role, channels: Sequence[Channel], joined_at: datetime
     ) -> None:
-        """Insert a guild with its @everyone role, first channels and the owner's membership."""
+        """Insert a guild with its @everyone role, first channels and the owner's membership.
+
+        NotFound (Unknown User) if the owner's account is deleted or being deleted."""
         ...
 
     async def get_guild(self, guild_id: Snowflake) -> Guild | None: ...
@@ -44,7 +46,10 @@ class GuildRepository(Protocol):
     ) -> GuildSnapshot | None: ...
 
     async def update_guild(self, guild: Guild) -> Guild | None:
-        """Write name, icon, description and owner_id (ownership transfer)."""
+        """Write name, icon, description and owner_id (ownership transfer).
+
+        NotFound (Unknown User) if the owner is not a live account: ownership
+        never passes to an account deleted or being deleted."""
         ...
 
     async def delete_guild(self, guild_id: Snowflake) -> bool: ...

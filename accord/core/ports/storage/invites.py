@@ -23,7 +23,8 @@ class InviteRepository(Protocol):
     async def accept_invite(
         self, code: str, user_id: Snowflake, now: datetime
     ) -> tuple[Invite, Member | None]:
-        """Use an invite: NotFound if unknown, expired or used up, Conflict if banned.
+        """Use an invite: NotFound if unknown, expired or used up (or the account is
+        deleted or being deleted: Unknown User), Conflict if banned.
 
         Returns the invite and the new member, or None when already a member
         (which uses nothing).

@@ -14,7 +14,8 @@ class MemberRepository(Protocol):
     async def add_member(
         self, guild_id: Snowflake, user_id: Snowflake, joined_at: datetime
     ) -> Member | None:
-        """Join a guild; None if already a member; Conflict (banned) if banned."""
+        """Join a guild; None if already a member; Conflict (banned) if banned; NotFound
+        (Unknown User) if the account is deleted or being deleted."""
         ...
 
     async def get_member(self, guild_id: Snowflake, user_id: Snowflake) -> Member | None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from accord.core.entities import Account, User
@@ -22,6 +23,18 @@ class DmStanding:
     def may_message(self) -> bool:
         """Discord's rule: a guild in common, or the recipient's consent."""
         return self.shares_guild or self.open_to_anyone
+
+
+class DeletionOutcome(Enum):
+    DELETED = "deleted"
+    NO_ACCOUNT = "no_account"  # no live human account has that id: nothing changed
+    OWNS_GUILDS = "owns_guilds"  # refused while it owns a guild: nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDeletion:
+    outcome: DeletionOutcome
+    left_guild_ids: tuple[Snowflake, ...] = ()  # the guilds it was a member of, when deleted
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +75,13 @@ class UserRepository(Protocol):
 
     async def dm_standing(self, sender_id: Snowflake, recipient_id: Snowflake) -> DmStanding: ...
 
-    async def delete_account(self, user_id: Snowflake, username: str) -> bool:
-        """Erase a human account's login and profile, keeping the user row (renamed to
-        ``username``) for what it wrote; every login ends with it. False if there was none."""
+    async def delete_account(self, user_id: Snowflake, username: str) -> AccountDeletion:
+        """Delete a human account, all or nothing, unless it owns a guild.
+
+        Its login and profile are erased, keeping the user row (renamed to
+        ``username``) for what it wrote; every login ends and every
+        membership with it. No ownership transfer, guild creation or join can
+        slip between the check and the deletion: the account neither ends up
+        owning a guild nor a member of one once deleted.
+        """
         ...
