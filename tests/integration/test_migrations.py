@@ -191,6 +191,11 @@ def test_the_erasure_check_never_scans_messages_under_an_exclusive_lock(
             )
             with pytest.raises(asyncpg.CheckViolationError):
                 await setup.execute("UPDATE messages SET deleted_at = now() WHERE id = 31")
+            # 0005's checks on users, added NOT VALID like this one, are validated too.
+            assert await setup.fetchval(
+                "SELECT bool_and(convalidated) FROM pg_constraint"
+                " WHERE conname IN ('users_login_check', 'users_deleted_check')"
+            )
         finally:
             await writer.close()
             await setup.close()
