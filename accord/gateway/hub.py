@@ -5,7 +5,7 @@ IDENTIFY or RESUME and gets a session back, and tells it when it ends.
 
 A session lives as long as the login it authenticated with: when a login
 ends anywhere (logout, refresh replay, password change, account deletion,
-bot token reset; announced through the auth service's invalidations), every
+bot token reset; heard from the auth service once its caches forgot it), every
 session of it here is ended and its connection closed with 4004. The check
 is made once per announcement, against an index, never per dispatch.
 """
